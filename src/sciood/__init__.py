@@ -1,0 +1,39 @@
+"""sciood — context-aware anomaly and out-of-distribution detection for scientific data.
+
+Collider physics (LHC jets) is the flagship domain: real Monte Carlo generation, detector
+models, representations, a registry of detectors, class-conditional weighted evaluation,
+and discovery statistics.
+
+Example
+-------
+>>> import sciood
+>>> es = sciood.generate("wprime_wz_80", 200, seed=1, out="data/wz")   # doctest: +SKIP
+>>> X = es.to_numpy(["mj1_sd", "mj2_sd", "tau21_j1", "tau21_j2"])      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from sciood import errors
+from sciood.data.eventset import EventSet
+from sciood.errors import (
+    ConfigError,
+    CorruptDataError,
+    DataError,
+    NotFittedError,
+    SciOODError,
+)
+from sciood.generate import generate  # callable module, see sciood.generate docs
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "CorruptDataError",
+    "DataError",
+    "EventSet",
+    "NotFittedError",
+    "SciOODError",
+    "__version__",
+    "errors",
+    "generate",
+]
