@@ -1,0 +1,451 @@
+"""The process catalogue, as data: Pythia 8 settings, class name, selection, physics notes.
+
+Every process is pp at √s = 13 TeV with hadronisation on. Multi-parton interactions (MPI)
+are a per-process card setting (``mpi``), on by default; the dijet R&D benchmark config
+switches it off (as the LHCO R&D set is believed to have been made) — see SPEC §1.
+
+Background cross-sections come from Pythia's own estimate (``Info::sigmaGen``) of each
+generated sample, so weights ``σ · L / N_generated`` are exact for the sample. Signal
+cross-sections are model-dependent (couplings left at Pythia defaults); a benchmark
+normalises the signal by injecting a chosen number of events, not by its σ.
+
+High-p̂T background is generated in p̂T slices (``slices``) stitched with per-slice weights:
+the leading-jet trigger (pT > 1.2 TeV) sits well above the lowest slice edge (1 TeV) so it
+is on its plateau — ``benchmarks/generation.py --plateau`` measures this.
+
+Users add processes without touching the code through a TOML/YAML process file, see
+:func:`load_process_file`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sciood.errors import ConfigError, UnknownNameError
+
+__all__ = [
+    "CATALOGUE",
+    "Process",
+    "Selection",
+    "Slice",
+    "get_process",
+    "load_process_file",
+    "process_names",
+]
+
+#: Settings every process shares (beam, quiet output).
+COMMON_SETTINGS: tuple[str, ...] = (
+    "Beams:eCM = 13000.",
+    "Next:numberCount = 0",
+    "Next:numberShowEvent = 0",
+    "Next:numberShowInfo = 0",
+    "Next:numberShowProcess = 0",
+    "Init:showProcesses = off",
+    "Init:showMultipartonInteractions = off",
+    "Init:showChangedSettings = off",
+    "Init:showChangedParticleData = off",
+    "Print:quiet = on",
+    "Check:event = on",
+)
+
+HADRONIC = "1 2 3 4 5"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Event selection applied after jet clustering.
+
+    Attributes
+    ----------
+    leading_pt_min : float
+        Leading jet pT threshold [GeV] (the trigger).
+    jet_eta_max : float
+        |η| acceptance of jets.
+    min_jets : int
+        Number of jets (within acceptance) required.
+    jet_pt_min : float
+        Minimum pT for a jet to count [GeV].
+    """
+
+    leading_pt_min: float = 1200.0
+    jet_eta_max: float = 2.5
+    min_jets: int = 2
+    jet_pt_min: float = 20.0
+
+
+@dataclass(frozen=True)
+class Slice:
+    """One phase-space slice of a process, generated separately and stitched by weight.
+
+    Attributes
+    ----------
+    settings : tuple of str
+        Extra Pythia lines for this slice (e.g. ``PhaseSpace:pTHatMin``).
+    fraction : float
+        Share of the requested selected events generated in this slice.
+    """
+
+    settings: tuple[str, ...] = ()
+    fraction: float = 1.0
+
+
+@dataclass(frozen=True)
+class Process:
+    """A physics process: Pythia settings + class name + selection + description."""
+
+    name: str
+    is_signal: bool
+    description: str
+    settings: tuple[str, ...]
+    slices: tuple[Slice, ...] = (Slice(),)
+    selection: Selection = field(default_factory=Selection)
+    mpi: bool = True
+    label: str | None = None
+    notes: str = ""
+
+    @property
+    def class_name(self) -> str:
+        """Class label written into the EventSet (defaults to the name)."""
+        return self.label or self.name
+
+    def pythia_settings(self, slice_index: int = 0, *, mpi: bool | None = None) -> list[str]:
+        """All Pythia lines for one slice, MPI switch included."""
+        use_mpi = self.mpi if mpi is None else mpi
+        return [
+            *COMMON_SETTINGS,
+            *self.settings,
+            *self.slices[slice_index].settings,
+            f"PartonLevel:MPI = {'on' if use_mpi else 'off'}",
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able description (stored in the manifest's provenance)."""
+        return {
+            "name": self.name,
+            "label": self.class_name,
+            "is_signal": self.is_signal,
+            "description": self.description,
+            "settings": list(self.settings),
+            "slices": [{"settings": list(s.settings), "fraction": s.fraction}
+                       for s in self.slices],
+            "selection": self.selection.__dict__,
+            "mpi": self.mpi,
+            "notes": self.notes,
+        }
+
+
+def _hadronic(pid: int) -> tuple[str, ...]:
+    return (f"{pid}:onMode = off", f"{pid}:onIfAny = {HADRONIC}")
+
+
+def _narrow(pid: int, mass: float, width: float) -> tuple[str, ...]:
+    return (f"{pid}:m0 = {mass:g}", f"{pid}:mWidth = {width:g}", f"{pid}:doForceWidth = on",
+            f"{pid}:mMin = {max(mass - 20 * width, 1.0):g}", f"{pid}:mMax = {mass + 20 * width:g}")
+
+
+def _wprime_to(m_wprime: float, m_z: float, m_w: float) -> tuple[str, ...]:
+    """W' → (23)(24) with both daughters re-massed (narrow) and decaying to light quarks."""
+    return (
+        "NewGaugeBoson:ffbar2Wprime = on",
+        f"34:m0 = {m_wprime:g}",
+        "Wprime:coup2WZ = 1",
+        "34:onMode = off",
+        "34:onIfAll = 23 24",
+        *_narrow(23, m_z, 0.01 * m_z),
+        *_narrow(24, m_w, 0.01 * m_w),
+        *_hadronic(23),
+        *_hadronic(24),
+    )
+
+
+# p̂T slices for high-pT backgrounds: the 1.2 TeV trigger is ≥ 200 GeV above the lowest edge.
+_PT_SLICES = (
+    Slice(("PhaseSpace:pTHatMin = 1000.", "PhaseSpace:pTHatMax = 1500."), 0.6),
+    Slice(("PhaseSpace:pTHatMin = 1500.",), 0.4),
+)
+_PT_ONE = (Slice(("PhaseSpace:pTHatMin = 1000.",), 1.0),)
+
+
+def _xy(m_res: float, m_x: float, m_y: float, name: str) -> Process:
+    return Process(
+        name=name,
+        is_signal=True,
+        description=f"Z'/W'({m_res / 1000:g} TeV) → X({m_x:g}) Y({m_y:g}), X,Y → qq̄ (LHCO R&D-like)",
+        settings=_wprime_to(m_res, m_x, m_y),
+        notes=(
+            "Stand-in of SPEC §1: W'→ZW with Z re-massed to m_X and W to m_Y, narrow forced "
+            "widths (1 % of the mass), both decaying to light quarks (d,u,s,c,b). X and Y are "
+            "vector bosons here instead of scalars; for jet substructure (two-prong, mass peak) "
+            "this barely matters."
+        ),
+    )
+
+
+def _wprime_wz(m_w: float) -> Process:
+    return Process(
+        name=f"wprime_wz_{m_w:g}",
+        is_signal=True,
+        description=f"W'(3.5 TeV) → W Z → (qq)(qq), W-like boson mass {m_w:g} GeV (two-prong)",
+        settings=_wprime_to(3500.0, 91.1876, m_w),
+        notes="Jet test-set design of arXiv:2007.01850: the W-like boson mass is varied.",
+    )
+
+
+def _dark(r_inv: float) -> Process:
+    vis = 1.0 - r_inv
+    return Process(
+        name=f"dark_shower_{r_inv:g}",
+        is_signal=True,
+        description=(f"Hidden-Valley Z'(3.5 TeV) → q_D q̄_D, semi-visible jets, r_inv = {r_inv:g}"),
+        settings=(
+            "HiddenValley:ffbar2Zv = on",
+            *_narrow(4900023, 3500.0, 10.0),
+            "4900023:onMode = off",
+            "4900023:onIfAny = 4900101",
+            "4900101:m0 = 10",
+            "HiddenValley:Ngauge = 2",
+            "HiddenValley:nFlav = 2",
+            "HiddenValley:fragment = on",
+            "HiddenValley:FSR = on",
+            "HiddenValley:alphaOrder = 1",
+            "HiddenValley:Lambda = 20",
+            "HiddenValley:pTminFSR = 22",
+            "HiddenValley:spinFv = 0",
+            "HiddenValley:probVector = 0.75",
+            "4900111:m0 = 20",
+            "4900113:m0 = 20",
+            "4900211:m0 = 9.99",
+            "4900213:m0 = 9.99",
+            f"4900111:oneChannel = 1 {vis:g} 91 -3 3",
+            f"4900111:addChannel = 1 {r_inv:g} 0 4900211 -4900211",
+            f"4900113:oneChannel = 1 {vis:g} 91 -3 3",
+            f"4900113:addChannel = 1 {r_inv:g} 0 4900213 -4900213",
+        ),
+        notes=(
+            "After the CMS semi-visible-jet benchmark (CMS-EXO-19-020): dark SU(N_c=2) with "
+            "N_f=2 flavours, Λ_D = 20 GeV, dark quark m_qD = 10 GeV, dark pseudoscalar and "
+            "vector mesons m_πD = m_ρD = 20 GeV (probVector 0.75), dark-shower FSR on "
+            "(running α_D at one loop, pT_min = 1.1 Λ_D), Z' mass 3.5 TeV (width 10 GeV). "
+            "Unstable dark mesons decay to s s̄ with probability 1 − r_inv and to stable "
+            "invisible dark hadrons (4900211/4900213, m = 9.99 GeV) with probability r_inv."
+        ),
+    )
+
+
+def _catalogue() -> dict[str, Process]:
+    procs = [
+        Process(
+            name="qcd", is_signal=False,
+            description="QCD dijets (all 2→2 hard QCD), p̂T-sliced 1–1.5 TeV and > 1.5 TeV",
+            settings=("HardQCD:all = on",), slices=_PT_SLICES,
+        ),
+        Process(
+            name="ttbar", is_signal=False,
+            description="tt̄ production (gg, qq̄ → tt̄), all decays, p̂T > 1 TeV",
+            settings=("Top:gg2ttbar = on", "Top:qqbar2ttbar = on"), slices=_PT_ONE,
+        ),
+        Process(
+            name="wjets", is_signal=False,
+            description="W + jet (qq̄ → Wg, qg → Wq'), all W decays, p̂T > 1 TeV",
+            settings=("WeakBosonAndParton:qqbar2Wg = on", "WeakBosonAndParton:qg2Wq = on"),
+            slices=_PT_ONE,
+        ),
+        Process(
+            name="zjets", is_signal=False,
+            description="Z + jet (qq̄ → Zg, qg → Zq; Z only, no γ*), all Z decays, p̂T > 1 TeV",
+            settings=("WeakBosonAndParton:qqbar2gmZg = on", "WeakBosonAndParton:qg2gmZq = on",
+                      "WeakZ0:gmZmode = 2"),
+            slices=_PT_ONE,
+        ),
+        _xy(3500.0, 500.0, 100.0, "xy_qqqq"),
+        _xy(3500.0, 300.0, 300.0, "xy_qqqq_300_300"),
+        _xy(5000.0, 500.0, 100.0, "xy_qqqq_5000"),
+        *(_wprime_wz(m) for m in (59.0, 80.0, 120.0, 174.0)),
+        Process(
+            name="zprime_tt", is_signal=True,
+            description="Z'(3.5 TeV) → tt̄, fully hadronic, m_t = 174 GeV (three-prong)",
+            settings=(
+                "NewGaugeBoson:ffbar2gmZZprime = on", "Zprime:gmZmode = 3", "32:m0 = 3500",
+                "32:onMode = off", "32:onIfAny = 6", "6:m0 = 174.0", *_hadronic(24),
+            ),
+        ),
+        Process(
+            name="four_prong", is_signal=True,
+            description="gg → H(3.5 TeV) → A A, A(400) → Z h → (qq)(bb̄): four-prong jets",
+            settings=(
+                "Higgs:useBSM = on", "HiggsBSM:gg2H2 = on", *_narrow(35, 3500.0, 10.0),
+                "35:onMode = off", "35:onIfAll = 36 36", "36:m0 = 400", "36:onMode = off",
+                "36:onIfAll = 23 25", "25:onMode = off", "25:onIfAny = 5", *_hadronic(23),
+            ),
+            notes=("Four hard prongs in one boosted jet of mass ≈ 400 GeV (cf. the HH-like "
+                   "test set of arXiv:2007.01850); BSM Higgs couplings at Pythia defaults."),
+        ),
+        Process(
+            name="qstar_qg", is_signal=True,
+            description="excited quark q*(3.5 TeV) → q g (one-prong; hard for substructure)",
+            settings=(
+                "ExcitedFermion:dg2dStar = on", "ExcitedFermion:ug2uStar = on",
+                "ExcitedFermion:Lambda = 3500", "4000001:m0 = 3500", "4000002:m0 = 3500",
+                "4000001:onMode = off", "4000001:onIfAny = 21",
+                "4000002:onMode = off", "4000002:onIfAny = 21",
+            ),
+        ),
+        _dark(0.3),
+        _dark(0.6),
+    ]
+    return {p.name: p for p in procs}
+
+
+CATALOGUE: dict[str, Process] = _catalogue()
+
+#: Short names that resolve to a catalogue entry.
+ALIASES: dict[str, str] = {"wprime_wz": "wprime_wz_80", "dark_shower": "dark_shower_0.3"}
+
+
+def process_names() -> list[str]:
+    """Names of the built-in processes (aliases excluded), sorted."""
+    return sorted(CATALOGUE)
+
+
+def get_process(
+    name: str, *, extra: Mapping[str, Process] | None = None
+) -> Process:
+    """Look up a process by name (or alias) in the catalogue and ``extra`` processes.
+
+    Raises
+    ------
+    UnknownNameError
+        Listing every valid name.
+    """
+    pool = dict(CATALOGUE)
+    if extra:
+        pool.update(extra)
+    key = ALIASES.get(name, name) if name not in pool else name
+    if key not in pool:
+        raise UnknownNameError("process", name, [*pool, *ALIASES])
+    return pool[key]
+
+
+# ---------------------------------------------------------------------- process files
+_PROCESS_KEYS = {"name", "signal", "description", "settings", "selection", "mpi", "slices",
+                 "label", "notes"}
+_SELECTION_KEYS = set(Selection.__dataclass_fields__)
+
+
+def _load_mapping(path: Path) -> Any:
+    text = path.read_text()
+    if path.suffix.lower() == ".toml":
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    if path.suffix.lower() in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+    raise ConfigError(f"{path}: process files must end in .toml, .yaml or .yml")
+
+
+def _parse_process(spec: Any, where: str) -> Process:
+    if not isinstance(spec, Mapping):
+        raise ConfigError(f"{where}: a process must be a table/mapping, got {type(spec).__name__}")
+    unknown = set(spec) - _PROCESS_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: "
+                          f"{sorted(_PROCESS_KEYS)}")
+    for key in ("name", "signal", "settings"):
+        if key not in spec:
+            raise ConfigError(f"{where}: missing required key {key!r}")
+    name = spec["name"]
+    if not isinstance(name, str) or not name.replace("_", "").replace(".", "").isalnum():
+        raise ConfigError(f"{where}: name {name!r} must be letters, digits, '_' or '.'")
+    if not isinstance(spec["signal"], bool):
+        raise ConfigError(f"{where}.signal must be true or false")
+    settings = spec["settings"]
+    if isinstance(settings, str):
+        settings = [s for s in settings.splitlines() if s.strip()]
+    if not isinstance(settings, Sequence) or not all(isinstance(s, str) for s in settings):
+        raise ConfigError(f"{where}.settings must be a list of Pythia setting lines")
+    sel = spec.get("selection", {})
+    if not isinstance(sel, Mapping) or set(sel) - _SELECTION_KEYS:
+        raise ConfigError(f"{where}.selection: allowed keys are {sorted(_SELECTION_KEYS)}")
+    slices = tuple(
+        Slice(tuple(s.get("settings", ())), float(s.get("fraction", 1.0)))
+        for s in spec.get("slices", [{}])
+    )
+    total = sum(s.fraction for s in slices)
+    if abs(total - 1.0) > 1e-9 or any(s.fraction <= 0 for s in slices):
+        raise ConfigError(f"{where}.slices: fractions must be positive and sum to 1 (got {total})")
+    return Process(
+        name=name, is_signal=spec["signal"], description=str(spec.get("description", "")),
+        settings=tuple(s.strip() for s in settings), slices=slices,
+        selection=replace(Selection(), **{k: float(v) if k != "min_jets" else int(v)
+                                          for k, v in sel.items()}),
+        mpi=bool(spec.get("mpi", True)), label=spec.get("label"),
+        notes=str(spec.get("notes", "")),
+    )
+
+
+def load_process_file(path: str | os.PathLike[str], *, check_pythia: bool = True) -> dict[
+    str, Process
+]:
+    """Read user processes from a TOML or YAML file.
+
+    The file holds one process or a list under ``process`` (TOML ``[[process]]``)::
+
+        [[process]]
+        name = "my_zprime"
+        signal = true
+        description = "Z'(2 TeV) -> b bbar"
+        settings = ["NewGaugeBoson:ffbar2gmZZprime = on", "32:m0 = 2000",
+                    "32:onMode = off", "32:onIfAny = 5"]
+        selection = { leading_pt_min = 800.0 }
+
+    Parameters
+    ----------
+    path : path-like
+        ``.toml``, ``.yaml`` or ``.yml`` file.
+    check_pythia : bool
+        Feed every setting line to Pythia and report lines it rejects (needs ``pythia8mc``).
+
+    Returns
+    -------
+    dict
+        Name -> :class:`Process`.
+
+    Raises
+    ------
+    ConfigError
+        Missing file, bad syntax, unknown keys, or a setting Pythia does not accept (the
+        line and Pythia's complaint are quoted).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"process file {str(path)!r} does not exist")
+    data = _load_mapping(path)
+    items = data.get("process", data) if isinstance(data, Mapping) else data
+    if isinstance(items, Mapping):
+        items = [items]
+    if not isinstance(items, list) or not items:
+        raise ConfigError(f"{path}: expected one or more processes under 'process'")
+    procs = {}
+    for i, spec in enumerate(items):
+        proc = _parse_process(spec, f"{path.name}: process[{i}]")
+        if proc.name in procs:
+            raise ConfigError(f"{path}: process name {proc.name!r} defined twice")
+        procs[proc.name] = proc
+    if check_pythia:
+        from sciood.generate.pythia import check_settings
+
+        for proc in procs.values():
+            for k in range(len(proc.slices)):
+                check_settings(proc.pythia_settings(k), where=f"{path.name}: {proc.name}")
+    return procs

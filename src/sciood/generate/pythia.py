@@ -1,0 +1,187 @@
+"""Thin layer over ``pythia8mc``: settings with Pythia's complaints captured, batched events
+as flat numpy arrays of final-state particles.
+
+Pythia writes its warnings to the C++ ``stdout``; :func:`captured_stdout` redirects file
+descriptor 1 around a call so a rejected setting can be reported with Pythia's own words.
+Events come from ``Pythia.nextBatch`` (an awkward array per batch), so nothing loops over
+particles in Python.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sciood.errors import ConfigError, GenerationError, require
+
+__all__ = ["FinalState", "PythiaSource", "captured_stdout", "check_settings", "pythia_version"]
+
+MAX_SEED = 900_000_000  # Pythia's Random:seed must be ≤ 900 000 000
+
+
+@contextlib.contextmanager
+def captured_stdout() -> Iterator[list[str]]:
+    """Capture what C/C++ code writes to file descriptor 1 (yielded list gets the text)."""
+    out: list[str] = []
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        os.dup2(tmp.fileno(), 1)
+        try:
+            yield out
+        finally:
+            with contextlib.suppress(Exception):
+                import ctypes
+
+                ctypes.CDLL(None).fflush(None)
+            os.dup2(saved, 1)
+            os.close(saved)
+            tmp.seek(0)
+            out.append(tmp.read().decode(errors="replace"))
+
+
+def _new_pythia() -> Any:
+    pythia8mc = require("pythia8mc", "gen")
+    return pythia8mc.Pythia("", False)  # type: ignore[attr-defined]
+
+
+def pythia_version() -> str:
+    """Installed pythia8mc version string."""
+    from importlib.metadata import version
+
+    return version("pythia8mc")
+
+
+def _read(pythia: Any, lines: Sequence[str], where: str) -> None:
+    for line in lines:
+        with captured_stdout() as text:
+            ok = pythia.readString(line)
+        if not ok:
+            complaint = " ".join(t.strip() for t in text if t.strip()) or "rejected"
+            raise ConfigError(f"{where}: Pythia rejected the setting {line!r}: {complaint}")
+
+
+def check_settings(lines: Sequence[str], *, where: str = "settings") -> None:
+    """Feed ``lines`` to a fresh Pythia instance; raise on the first line it rejects.
+
+    Raises
+    ------
+    ConfigError
+        Quoting the line and Pythia's message.
+    """
+    _read(_new_pythia(), lines, where)
+
+
+@dataclass
+class FinalState:
+    """Final-state particles of a batch of events, flattened.
+
+    Attributes
+    ----------
+    counts : ndarray, shape ``(n_events,)``
+        Particles per event.
+    px, py, pz, e : ndarray, shape ``(n_particles,)``
+        Four-momenta [GeV].
+    charge : ndarray, shape ``(n_particles,)``
+        Electric charge.
+    pid : ndarray, shape ``(n_particles,)``
+        PDG id.
+    weight : ndarray, shape ``(n_events,)``
+        Pythia's nominal event weight.
+    pthat : ndarray, shape ``(n_events,)``
+        Hard-process p̂T [GeV].
+    """
+
+    counts: np.ndarray
+    px: np.ndarray
+    py: np.ndarray
+    pz: np.ndarray
+    e: np.ndarray
+    charge: np.ndarray
+    pid: np.ndarray
+    weight: np.ndarray
+    pthat: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+
+class PythiaSource:
+    """A seeded, initialised Pythia producing batches of visible final-state particles.
+
+    Parameters
+    ----------
+    settings : sequence of str
+        Pythia setting lines (process, tune, MPI, ...).
+    seed : int
+        1 ≤ seed ≤ 900 000 000.
+    where : str
+        Context for error messages (process name).
+    """
+
+    def __init__(self, settings: Sequence[str], *, seed: int, where: str = "process") -> None:
+        if not 1 <= seed <= MAX_SEED:
+            raise ConfigError(f"Pythia seed must be in [1, {MAX_SEED}], got {seed}")
+        self.pythia = _new_pythia()
+        _read(self.pythia, [*settings, "Random:setSeed = on", f"Random:seed = {seed}"], where)
+        with captured_stdout() as text:
+            ok = self.pythia.init()
+        if not ok:
+            raise GenerationError(f"{where}: Pythia initialisation failed: {' '.join(text)[-800:]}")
+        self._charge: dict[int, float] = {}
+        self._visible: dict[int, bool] = {}
+        self.n_generated = 0
+
+    def _lookup(self, pids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        uniq, inverse = np.unique(pids, return_inverse=True)
+        pdata = self.pythia.particleData
+        for u in uniq.tolist():
+            if u not in self._charge:
+                self._charge[u] = float(pdata.charge(u))
+                self._visible[u] = bool(pdata.isVisible(u))
+        charge = np.array([self._charge[u] for u in uniq.tolist()])[inverse]
+        visible = np.array([self._visible[u] for u in uniq.tolist()], dtype=bool)[inverse]
+        return charge, visible
+
+    def next_batch(self, n: int) -> FinalState:
+        """Generate ``n`` events; return their visible final-state particles.
+
+        Neutrinos and other invisible particles (e.g. stable dark hadrons) are dropped using
+        Pythia's ``ParticleData::isVisible``.
+        """
+        ak = require("awkward", "gen")
+        with captured_stdout():
+            batch = self.pythia.nextBatch(n)
+        n_got = len(batch)
+        if n_got == 0:
+            raise GenerationError("Pythia returned no events (every event failed)")
+        self.n_generated += n_got
+        prt = batch.prt
+        fs = prt[prt.status > 0]
+        pid = ak.to_numpy(ak.flatten(fs.id)).astype(np.int64)  # type: ignore[attr-defined]
+        counts = ak.to_numpy(ak.num(fs.id, axis=1)).astype(np.int64)  # type: ignore[attr-defined]
+        mom = {c: ak.to_numpy(ak.flatten(fs.p[c])) for c in ("px", "py", "pz", "e")}  # type: ignore[attr-defined]
+        charge, visible = self._lookup(pid)
+        event_of = np.repeat(np.arange(n_got), counts)
+        counts = np.bincount(event_of[visible], minlength=n_got)
+        info = batch.info
+        weight = ak.to_numpy(info.weights[:, 0]).astype(np.float64)  # type: ignore[attr-defined]
+        pthat = np.sqrt(ak.to_numpy(info.pT2Hat).astype(np.float64))  # type: ignore[attr-defined]
+        return FinalState(
+            counts=counts, px=mom["px"][visible], py=mom["py"][visible], pz=mom["pz"][visible],
+            e=mom["e"][visible], charge=charge[visible], pid=pid[visible], weight=weight,
+            pthat=pthat,
+        )
+
+    def sigma(self) -> tuple[float, float]:
+        """Pythia's cross-section estimate and its error for the events so far [fb]."""
+        info = self.pythia.infoPython()
+        mb_to_fb = 1e12
+        return float(info.sigmaGen()) * mb_to_fb, float(info.sigmaErr()) * mb_to_fb
