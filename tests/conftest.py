@@ -38,3 +38,9 @@ def small_dijet() -> EventSet:
 def qcd_sample() -> EventSet:
     """400 real QCD dijet events (MPI on)."""
     return sample("qcd", 400, 21)
+
+
+@pytest.fixture(scope="session")
+def make_sample():
+    """Factory fixture: ``make_sample(process, n, seed, mpi=None, variant="sim")``."""
+    return sample

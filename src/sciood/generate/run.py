@@ -38,7 +38,7 @@ import pyarrow as pa
 
 from sciood.data import store
 from sciood.data.eventset import EventSet, constituent_column
-from sciood.errors import ConfigError
+from sciood.errors import ConfigError, CorruptDataError
 from sciood.generate.detector import VARIANT_TUNES, get_card
 from sciood.generate.jets import FEATURES
 from sciood.generate.processes import Process, get_process, load_process_file
@@ -331,7 +331,11 @@ def _finished(directory: Path, chash: str) -> EventSet | None:
             f"{str(directory)!r} already holds a different dataset (other process, events, seed "
             "or settings); choose another --out or delete that directory"
         )
-    return EventSet.read(directory)
+    try:
+        return EventSet.read(directory)
+    except CorruptDataError as exc:  # same run, damaged shard: regenerate what is broken
+        log.warning("%s; regenerating the damaged shards", exc)
+        return None
 
 
 def _claim(directory: Path, chash: str, body: Mapping[str, Any]) -> None:
