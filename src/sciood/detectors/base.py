@@ -1,0 +1,621 @@
+"""Detector contract, registry and safe model files.
+
+Every detector
+
+* is built with keyword-only parameters (always including ``seed``) that the constructor
+  only stores (:meth:`Detector.get_params`);
+* learns with ``fit(X, y=None, *, weights=None, observable=None)`` and returns ``self``;
+* scores with ``score(X) -> ndarray (n,)`` — **higher = more anomalous**, per event;
+* gives out-of-fold scores with :meth:`Detector.fit_score`;
+* saves to a directory with :meth:`Detector.save` and loads without unpickling with
+  :meth:`Detector.load`.
+
+``X`` is a numpy array or an :class:`~sciood.data.eventset.EventSet`; for an EventSet the
+detector's ``representation`` parameter picks the inputs (``"hlf"`` features, ``"images"``,
+``"sets"``), and missing ``weights`` / ``y`` / ``observable`` are taken from it (event
+weights, ``is_signal`` or class labels, the first observable).
+
+Model directory layout::
+
+    PATH/meta.json           format, registry name, params, JSON state, SHA-256 per part
+    PATH/arrays.safetensors  every numeric array (scalers, torch weights, training points)
+    PATH/<name>.skops        scikit-learn estimators (skops.io, explicit trusted types)
+
+Example
+-------
+>>> import numpy as np
+>>> from sciood.detectors import make
+>>> X = np.random.default_rng(0).normal(size=(200, 3))
+>>> s = make("mahalanobis", seed=0).fit(X).score(X)
+>>> s.shape
+(200,)
+"""
+
+from __future__ import annotations
+
+import abc
+import importlib
+import inspect
+import json
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar, Literal, TypeVar
+
+import numpy as np
+
+from sciood.data import store
+from sciood.data.eventset import EventSet
+from sciood.errors import (
+    ConfigError,
+    CorruptDataError,
+    DataError,
+    MissingDependencyError,
+    NotFittedError,
+    UnknownNameError,
+)
+
+__all__ = [
+    "MODEL_FORMAT",
+    "TRUSTED_SKOPS_TYPES",
+    "Detector",
+    "available",
+    "load",
+    "make",
+    "register",
+]
+
+log = logging.getLogger(__name__)
+
+MODEL_FORMAT = "sciood-detector/1"
+_META = "meta.json"
+_ARRAYS = "arrays.safetensors"
+
+#: Types a ``.skops`` part may contain beyond skops' built-in defaults.  Anything else is
+#: refused at load time (see :func:`_load_skops`).
+TRUSTED_SKOPS_TYPES: tuple[str, ...] = (
+    "sklearn.ensemble._iforest.IsolationForest",
+    "sklearn.tree._classes.ExtraTreeRegressor",
+    "sklearn.tree._tree.Tree",
+    "sklearn.mixture._gaussian_mixture.GaussianMixture",
+)
+
+#: Modules that register detector families on import.
+_FAMILY_MODULES = (
+    "sciood.detectors.classical",
+    "sciood.detectors.autoencoder",
+    "sciood.detectors.flow",
+    "sciood.detectors.svdd",
+    "sciood.detectors.classifier",
+    "sciood.detectors.uncertainty",
+)
+
+_REGISTRY: dict[str, type[Detector]] = {}
+_loaded = False
+
+LabelKind = Literal["none", "binary", "multiclass", "exposure"]
+D = TypeVar("D", bound="Detector")
+
+
+def register(name: str) -> Callable[[type[D]], type[D]]:
+    """Class decorator adding a detector class to the registry under ``name``."""
+
+    def deco(cls: type[D]) -> type[D]:
+        if name in _REGISTRY and _REGISTRY[name] is not cls:
+            raise ConfigError(f"detector name {name!r} registered twice")
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return deco
+
+
+def _load_families() -> None:
+    global _loaded
+    if _loaded:
+        return
+    for mod in _FAMILY_MODULES:
+        try:
+            importlib.import_module(mod)
+        except MissingDependencyError as exc:  # pragma: no cover - only without extras
+            log.info("detector family %s unavailable: %s", mod, exc)
+    _loaded = True
+
+
+def available() -> list[str]:
+    """Registered detector names, sorted."""
+    _load_families()
+    return sorted(_REGISTRY)
+
+
+def detector_class(name: str) -> type[Detector]:
+    """The class registered under ``name`` (raises :class:`UnknownNameError`)."""
+    _load_families()
+    if name not in _REGISTRY:
+        raise UnknownNameError("detector", name, list(_REGISTRY))
+    return _REGISTRY[name]
+
+
+def make(name: str, **params: Any) -> Detector:
+    """Build a detector by registry name.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`available`.
+    **params
+        Keyword parameters of that detector (all have defaults; ``seed`` is always accepted).
+
+    Raises
+    ------
+    UnknownNameError
+        Unknown ``name``; the message lists the valid names.
+    ConfigError
+        A parameter the detector does not take; the message lists the valid ones.
+    """
+    cls = detector_class(name)
+    valid = cls.param_names()
+    bad = sorted(set(params) - set(valid))
+    if bad and not cls.accepts_extra_params:
+        raise ConfigError(
+            f"detector {name!r} has no parameter(s) {bad}; valid parameters: {sorted(valid)}"
+        )
+    return cls(**params)
+
+
+def load(path: str | os.PathLike[str]) -> Detector:
+    """Load any saved detector (see :meth:`Detector.load`)."""
+    return Detector.load(path)
+
+
+# ---------------------------------------------------------------------------- helpers
+def _finite_array(X: Any, what: str, dtype: Any) -> np.ndarray:
+    try:
+        arr = np.asarray(X, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{what} cannot be converted to a numeric array: {exc}") from exc
+    if arr.ndim == 0 or len(arr) == 0:
+        raise DataError(f"{what} is empty (shape {arr.shape}); pass at least one event")
+    if not np.isfinite(arr).all():
+        flat = arr.reshape(len(arr), -1)
+        bad = np.flatnonzero(~np.isfinite(flat).all(1))
+        raise DataError(
+            f"{what} contains NaN or Inf in {bad.size} event(s) (first at row {bad[0]}); "
+            "drop or impute those events before fit/score"
+        )
+    return arr
+
+
+def _check_vector(v: Any, n: int, what: str) -> np.ndarray:
+    arr = _finite_array(v, what, np.float64)
+    if arr.shape != (n,):
+        raise DataError(f"{what} has shape {arr.shape}, expected ({n},), one value per event")
+    return arr
+
+
+def sklearn_score(raw: np.ndarray) -> np.ndarray:
+    """Convert a scikit-learn ``score_samples`` output (higher = more normal) to ours.
+
+    This is the one place where scikit-learn's opposite sign convention is flipped.
+    """
+    return -np.asarray(raw, dtype=np.float64)
+
+
+def _load_skops(path: Path) -> Any:
+    import skops.io as sio
+
+    untrusted = sio.get_untrusted_types(file=path)
+    refused = sorted(set(untrusted) - set(TRUSTED_SKOPS_TYPES))
+    if refused:
+        raise CorruptDataError(
+            f"model part {path.name!r} contains untrusted type(s) {refused}; refusing to load "
+            "it. Only files written by sciood for its registered detectors are accepted — "
+            "refit and save the model again"
+        )
+    return sio.load(path, trusted=[t for t in untrusted if t in TRUSTED_SKOPS_TYPES])
+
+
+# ---------------------------------------------------------------------------- base class
+class Detector(abc.ABC):
+    """Base class of every anomaly detector (see the module docstring for the contract).
+
+    Subclasses declare their parameters as keyword-only arguments of ``__init__`` and call
+    ``self._store(locals())``; they implement :meth:`_fit_arrays`, :meth:`_score_arrays`,
+    :meth:`_get_state` and :meth:`_set_state`.
+    """
+
+    name: ClassVar[str] = ""
+    #: expected ndim of the input array (2: features, 4: jets × (pixels or particles))
+    input_ndim: ClassVar[int] = 2
+    #: what ``y`` means for this detector
+    label_kind: ClassVar[LabelKind] = "none"
+    #: whether features are standardised (scaler fitted in ``fit`` and saved)
+    standardize: ClassVar[bool] = True
+    #: dtype the model works in
+    dtype: ClassVar[Any] = np.float64
+    #: jet-level models score each of the two jets and aggregate per event
+    jet_level: ClassVar[bool] = False
+    accepts_extra_params: ClassVar[bool] = False
+
+    def __init__(self, **params: Any) -> None:
+        self._store(params)
+
+    # ---- parameters
+    def _store(self, params: dict[str, Any]) -> None:
+        params = {k: v for k, v in params.items() if k not in ("self", "__class__")}
+        extra = params.pop("params", None)
+        if isinstance(extra, dict):
+            params.update(extra)
+        self._params = params
+        for k, v in params.items():
+            setattr(self, k, v)
+        self._fitted = False
+
+    @classmethod
+    def param_names(cls) -> list[str]:
+        """Names of the constructor's keyword parameters."""
+        sig = inspect.signature(cls.__init__)
+        return [p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY]
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor parameters (a copy); ``make(self.name, **get_params())`` clones."""
+        return dict(self._params)
+
+    def clone(self) -> Detector:
+        """An unfitted copy with the same parameters."""
+        return type(self)(**self.get_params())
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self._params.items())
+        return f"{type(self).__name__}({args})"
+
+    # ---- inputs
+    def _represent(self, events: EventSet) -> np.ndarray:
+        """Model inputs built from an EventSet (no fitted state involved)."""
+        from sciood.represent import represent
+
+        rep = getattr(self, "representation", "hlf")
+        if rep == "hlf":
+            return represent(events, "hlf", features=getattr(self, "features", None))
+        if rep == "sets":
+            return represent(events, "sets", max_particles=getattr(self, "max_particles", 30))
+        if rep == "images":
+            return represent(events, "images", npix=getattr(self, "npix", 32))
+        return represent(events, rep)
+
+    def as_array(self, X: Any) -> np.ndarray:
+        """Raw model input for ``X`` (an EventSet is represented, an array passes through)."""
+        if isinstance(X, EventSet):
+            return self._represent(X)
+        return np.asarray(X)
+
+    def _label_kind(self) -> LabelKind:
+        return self.label_kind
+
+    def _expected_ndim(self) -> int:
+        return self.input_ndim
+
+    def _uses_scaler(self) -> bool:
+        return self.standardize
+
+    def _labels_from(self, events: EventSet) -> np.ndarray | None:
+        if self._label_kind() == "binary":
+            return events.is_signal.astype(np.int64)
+        if self._label_kind() == "multiclass":
+            return np.asarray(events.labels)
+        return None
+
+    def _inputs(
+        self, X: Any, y: Any, weights: Any, observable: Any
+    ) -> tuple[np.ndarray, Any, Any, Any]:
+        if isinstance(X, EventSet):
+            if y is None:
+                y = self._labels_from(X)
+            if weights is None:
+                weights = X.weights
+            if observable is None and X.observables:
+                observable = X.column(X.observables[0])
+            X = self._represent(X)
+        return np.asarray(X), y, weights, observable
+
+    def _validate(self, X: Any, *, fitting: bool) -> np.ndarray:
+        arr = _finite_array(X, "X", self.dtype)
+        if arr.ndim != self._expected_ndim():
+            raise DataError(
+                f"{self.name or type(self).__name__} expects X with {self._expected_ndim()} "
+                f"dimensions, got shape {arr.shape}; pass the "
+                f"{getattr(self, 'representation', 'hlf')!r} representation"
+            )
+        if not fitting:
+            want = tuple(self._input_shape)
+            if tuple(arr.shape[1:]) != want:
+                raise DataError(
+                    f"X has per-event shape {arr.shape[1:]} but the detector was fitted on "
+                    f"{want}; use the same features/representation as in fit"
+                )
+        return arr
+
+    def _check_fitted(self) -> None:
+        if not self._fitted:
+            raise NotFittedError(
+                f"{self.name or type(self).__name__} is not fitted; call fit(X) first "
+                "(or load a saved model)"
+            )
+
+    # ---- public API
+    def fit(
+        self,
+        X: Any,
+        y: Any = None,
+        *,
+        weights: Any = None,
+        observable: Any = None,
+    ) -> Detector:
+        """Fit on training events.
+
+        Parameters
+        ----------
+        X : ndarray, shape ``(n, ...)``, or EventSet
+        y : ndarray, shape ``(n,)``, optional
+            Labels: unused by unsupervised detectors; 0/1 for ``supervised``; class names
+            for ``msp`` / ``energy``; 1 = exposure event for ``oe_vae``.
+        weights : ndarray, shape ``(n,)``, optional
+            Per-event weights used in the training loss (negative allowed, positive sum).
+        observable : ndarray, shape ``(n,)``, optional
+            Observable to decorrelate from (detectors with ``decorrelate``).
+
+        Returns
+        -------
+        self
+        """
+        X, y, weights, observable = self._inputs(X, y, weights, observable)
+        arr = self._validate(X, fitting=True)
+        n = len(arr)
+        if n < 2:
+            raise DataError(f"need at least 2 training events, got {n}")
+        w = np.ones(n) if weights is None else _check_vector(weights, n, "weights")
+        if w.sum() <= 0:
+            raise DataError("weights must have a positive sum (negative entries are allowed)")
+        w = w / w.mean()
+        obs = None if observable is None else _check_vector(observable, n, "observable")
+        y_arr = self._check_labels(y, n)
+        self._input_shape = tuple(int(s) for s in arr.shape[1:])
+        if self._uses_scaler():
+            from sciood.represent.hlf import Standardizer
+
+            fit_mask = np.ones(n, bool) if self._label_kind() in ("none", "multiclass") else (
+                np.asarray(y_arr) == 0)
+            self._scaler = Standardizer().fit(arr[fit_mask], w[fit_mask])
+            arr = self._scaler.transform(arr)
+        self._fit_arrays(arr, y_arr, w, obs)
+        self._fitted = True
+        return self
+
+    def _check_labels(self, y: Any, n: int) -> Any:
+        kind = self._label_kind()
+        if kind == "none":
+            return None
+        if y is None:
+            raise DataError(
+                f"{self.name} needs labels y at fit: "
+                + {"binary": "0 = background, 1 = signal",
+                   "multiclass": "one background class name per event",
+                   "exposure": "0 = training background, 1 = outlier-exposure event"}[kind]
+            )
+        arr = np.asarray(y)
+        if arr.shape != (n,):
+            raise DataError(f"y has shape {arr.shape}, expected ({n},)")
+        if kind == "multiclass":
+            return arr.astype(str)
+        if not np.isin(arr, [0, 1]).all():
+            raise DataError("y must contain only 0 and 1 (or booleans)")
+        arr = arr.astype(np.int64)
+        if arr.min() == arr.max():
+            raise DataError(f"{self.name} needs both y = 0 and y = 1 events, got only {arr[0]}")
+        return arr
+
+    def _prepared(self, X: Any) -> np.ndarray:
+        self._check_fitted()
+        arr = self._validate(self.as_array(X), fitting=False)
+        if self._uses_scaler():
+            arr = self._scaler.transform(arr)
+        return arr
+
+    def score(self, X: Any) -> np.ndarray:
+        """Anomaly score per event (higher = more anomalous).
+
+        Parameters
+        ----------
+        X : ndarray, shape ``(n, ...)``, or EventSet
+
+        Returns
+        -------
+        ndarray, shape ``(n,)``, float64
+        """
+        return np.asarray(self._score_arrays(self._prepared(X)), dtype=np.float64)
+
+    def score_with_uncertainty(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Mean score and epistemic standard deviation, each shape ``(n,)``.
+
+        Only ensembles and MC-dropout detectors estimate it; the others raise
+        :class:`ConfigError` naming the wrappers to use.
+        """
+        raise ConfigError(
+            f"{self.name} gives no uncertainty on its own; wrap it: "
+            f"make('ensemble', base={self.name!r}, n=5) or make('mc_dropout', base=...)"
+        )
+
+    def fit_score(
+        self,
+        X: Any,
+        y: Any = None,
+        *,
+        folds: int = 5,
+        weights: Any = None,
+        observable: Any = None,
+    ) -> np.ndarray:
+        """Out-of-fold scores: each event is scored by a clone that never saw it.
+
+        ``self`` is left unchanged.  Fold assignment is seeded by ``self.seed``
+        (stratified by ``y`` when labels are used).  Scores from different folds come from
+        different models; rank-based metrics on the union are the usual k-fold practice.
+
+        Returns
+        -------
+        ndarray, shape ``(n,)``
+        """
+        from sklearn.model_selection import KFold, StratifiedKFold
+
+        if folds < 2:
+            raise ConfigError(f"folds must be >= 2, got {folds}")
+        X, y, weights, observable = self._inputs(X, y, weights, observable)
+        n = len(X)
+        if n < 2 * folds:
+            raise DataError(f"{n} events are too few for {folds} folds")
+        seed = int(getattr(self, "seed", 0))
+        if y is not None and self._label_kind() != "none":
+            splits = StratifiedKFold(folds, shuffle=True, random_state=seed).split(
+                np.zeros(n), np.asarray(y).astype(str))
+        else:
+            splits = KFold(folds, shuffle=True, random_state=seed).split(np.zeros(n))
+        out = np.empty(n, dtype=np.float64)
+        for train, test in splits:
+            model = self.clone()
+            model.fit(
+                X[train],
+                None if y is None else np.asarray(y)[train],
+                weights=None if weights is None else np.asarray(weights)[train],
+                observable=None if observable is None else np.asarray(observable)[train],
+            )
+            out[test] = model.score(X[test])
+        return out
+
+    # ---- persistence
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the fitted model to directory ``path`` (created; files replaced).
+
+        Numeric arrays go to safetensors, scikit-learn estimators to skops, everything else
+        to JSON; ``meta.json`` (written last) records the SHA-256 of each part.
+        """
+        from safetensors.numpy import save_file
+
+        self._check_fitted()
+        directory = store.check_writable(path)
+        state, arrays, sk = self._full_state()
+        parts: dict[str, str] = {}
+        arr_path = directory / _ARRAYS
+        tmp = arr_path.with_suffix(".tmp")
+        save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, str(tmp))
+        os.replace(tmp, arr_path)
+        parts[_ARRAYS] = store.sha256_file(arr_path)
+        if sk:
+            import skops.io as sio
+
+            for key, obj in sk.items():
+                fname = f"{key}.skops"
+                store.atomic_write_bytes(directory / fname, sio.dumps(obj))
+                parts[fname] = store.sha256_file(directory / fname)
+        meta = {
+            "format": MODEL_FORMAT,
+            "detector": self.name,
+            "params": self.get_params(),
+            "state": state,
+            "parts": parts,
+        }
+        store.atomic_write_bytes(
+            directory / _META, json.dumps(meta, indent=2, sort_keys=True).encode()
+        )
+        return directory
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Detector:
+        """Load a model saved by :meth:`save`, verifying every part's SHA-256.
+
+        Raises
+        ------
+        CorruptDataError
+            Missing file, a part whose hash does not match ``meta.json``, or an untrusted
+            type inside a scikit-learn part.
+        """
+        from safetensors.numpy import load_file
+
+        directory = Path(path)
+        meta_path = directory / _META
+        if not meta_path.is_file():
+            raise CorruptDataError(f"no {_META} in {str(directory)!r}; not a saved detector")
+        try:
+            meta = json.loads(meta_path.read_text())
+        except json.JSONDecodeError as exc:
+            raise CorruptDataError(f"{meta_path} is not valid JSON: {exc}") from exc
+        if meta.get("format") != MODEL_FORMAT:
+            raise CorruptDataError(
+                f"{meta_path} has format {meta.get('format')!r}, expected {MODEL_FORMAT!r}"
+            )
+        for fname, digest in meta["parts"].items():
+            fpath = directory / fname
+            if not fpath.is_file():
+                raise CorruptDataError(f"model part {fname!r} is missing in {str(directory)!r}")
+            actual = store.sha256_file(fpath)
+            if actual != digest:
+                raise CorruptDataError(
+                    f"model part {fname!r} in {str(directory)!r} has SHA-256 {actual[:12]}…, "
+                    f"but meta.json records {digest[:12]}…; the file was modified or "
+                    "corrupted — refusing to load it. Refit and save the model again"
+                )
+        det_cls = detector_class(meta["detector"])
+        if cls is not Detector and not issubclass(det_cls, cls):
+            raise ConfigError(f"{directory} holds a {meta['detector']!r}, not a {cls.__name__}")
+        arrays = load_file(str(directory / _ARRAYS))
+        sk = {
+            fname[: -len(".skops")]: _load_skops(directory / fname)
+            for fname in meta["parts"]
+            if fname.endswith(".skops")
+        }
+        det = det_cls(**meta["params"])
+        det._restore_full_state(meta["state"], arrays, sk)
+        return det
+
+    def _full_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, Any]]:
+        state, arrays, sk = self._get_state()
+        state = {"input_shape": list(self._input_shape), "model": state}
+        arrays = {f"model.{k}": v for k, v in arrays.items()}
+        if self._uses_scaler():
+            arrays.update({f"scaler.{k}": v for k, v in self._scaler.state().items()})
+        return state, arrays, sk
+
+    def _restore_full_state(
+        self, state: dict[str, Any], arrays: dict[str, np.ndarray], sk: dict[str, Any]
+    ) -> None:
+        from sciood.represent.hlf import Standardizer
+
+        self._input_shape = tuple(state["input_shape"])
+        if self._uses_scaler():
+            self._scaler = Standardizer.from_state(
+                {k[len("scaler."):]: v for k, v in arrays.items() if k.startswith("scaler.")}
+            )
+        model_arrays = {k[len("model."):]: v for k, v in arrays.items()
+                        if k.startswith("model.")}
+        self._set_state(state["model"], model_arrays, sk)
+        self._fitted = True
+
+    # ---- to implement
+    @abc.abstractmethod
+    def _fit_arrays(
+        self, X: np.ndarray, y: Any, w: np.ndarray, obs: np.ndarray | None
+    ) -> None:
+        """Fit on validated, standardised inputs (weights normalised to mean 1)."""
+
+    @abc.abstractmethod
+    def _score_arrays(self, X: np.ndarray) -> np.ndarray:
+        """Scores for validated, standardised inputs, shape ``(n,)``."""
+
+    @abc.abstractmethod
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, Any]]:
+        """(JSON-able state, numeric arrays, scikit-learn estimators)."""
+
+    @abc.abstractmethod
+    def _set_state(
+        self, state: dict[str, Any], arrays: dict[str, np.ndarray], sk: dict[str, Any]
+    ) -> None:
+        """Inverse of :meth:`_get_state`."""
