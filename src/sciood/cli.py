@@ -126,7 +126,7 @@ def generate(
     except SciOODError as exc:
         _fail(exc)
     if not quiet:
-        _print_summary(es, title=f"{out}")  # type: ignore[arg-type]
+        _print_summary(es, title=f"{out}")
 
 
 def _print_summary(es: object, title: str) -> None:

@@ -75,7 +75,7 @@ def test_killed_run_resumes_to_exactly_n_events(tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert not (out / "manifest.json").exists(), "killed too late to test resumption"
-    with pytest.raises(CorruptDataError, match="manifest.json"):
+    with pytest.raises(CorruptDataError, match=r"manifest\.json"):
         EventSet.read(out)
     done_before = {p.name: p.stat().st_mtime_ns for p in out.glob("shard-*.parquet")}
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -148,7 +148,7 @@ def test_missing_manifest_and_directory(tmp_path):
     with pytest.raises(CorruptDataError, match="does not exist"):
         EventSet.read(tmp_path / "nothing")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(CorruptDataError, match="manifest.json.* is missing"):
+    with pytest.raises(CorruptDataError, match=r"manifest\.json.* is missing"):
         EventSet.read(tmp_path / "empty")
 
 

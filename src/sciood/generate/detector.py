@@ -135,7 +135,7 @@ def _towers(card: DetectorCard, event: np.ndarray, e: np.ndarray, eta: np.ndarra
     Returns event index, energy, η, φ of surviving towers, sorted by event.
     """
     n_eta = int(np.ceil(2 * card.calo_eta / card.tower_deta))
-    n_phi = int(round(2 * np.pi / card.tower_dphi))
+    n_phi = round(2 * np.pi / card.tower_dphi)
     ieta = np.clip(((eta + card.calo_eta) / card.tower_deta).astype(np.int64), 0, n_eta - 1)
     iphi = np.clip(((phi + np.pi) / card.tower_dphi).astype(np.int64), 0, n_phi - 1)
     layer = (~em).astype(np.int64)  # 0 = ECAL, 1 = HCAL
@@ -145,18 +145,18 @@ def _towers(card: DetectorCard, event: np.ndarray, e: np.ndarray, eta: np.ndarra
     t_phi_i = uniq % n_phi
     rest = uniq // n_phi
     t_eta_i = rest % n_eta
-    rest //= n_eta
+    rest = rest // n_eta
     t_layer = rest % 2
     t_event = rest // 2
     is_em = t_layer == 0
     stoch = np.where(is_em, card.ecal_stochastic, card.hcal_stochastic) * card.resolution_scale
     const = np.where(is_em, card.ecal_constant, card.hcal_constant) * card.resolution_scale
     sigma = np.hypot(stoch / np.sqrt(np.maximum(energy, 1e-9)), const)
-    energy = energy * (1.0 + sigma * rng.standard_normal(energy.shape))
-    keep = energy > np.where(is_em, card.ecal_threshold, card.hcal_threshold)
+    smeared = energy * (1.0 + sigma * rng.standard_normal(energy.shape))
+    keep = smeared > np.where(is_em, card.ecal_threshold, card.hcal_threshold)
     t_eta = -card.calo_eta + (t_eta_i + 0.5) * card.tower_deta
     t_phi = -np.pi + (t_phi_i + 0.5) * card.tower_dphi
-    return t_event[keep], energy[keep], t_eta[keep], t_phi[keep]
+    return t_event[keep], smeared[keep], t_eta[keep], t_phi[keep]
 
 
 def simulate(fs: FinalState, card: DetectorCard, rng: np.random.Generator) -> Reconstructed:

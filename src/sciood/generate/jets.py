@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,7 +117,9 @@ def nsubjettiness(
         parts = ak.unflatten(  # type: ignore[attr-defined]
             _momenta(ak, px[keep], py[keep], pz[keep], e[keep]), counts[big])
         cs = fastjet.ClusterSequence(parts, jetdef)  # type: ignore[attr-defined]
-        axes = cs.exclusive_jets(n_jets=n, dcut=-1)
+        with warnings.catch_warnings():  # fastjet warns generically; kT exclusive is exact
+            warnings.simplefilter("ignore", UserWarning)
+            axes = cs.exclusive_jets(n_jets=n, dcut=-1)
         a = _kin(*(_flat(ak, axes[f]).reshape(-1, n) for f in ("px", "py", "pz", "E")))
         jets_big = np.flatnonzero(big)
         local = np.repeat(np.arange(len(jets_big)), counts[big])

@@ -20,11 +20,12 @@ Users add processes without touching the code through a TOML/YAML process file, 
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from sciood.errors import ConfigError, UnknownNameError
 
@@ -175,7 +176,8 @@ def _xy(m_res: float, m_x: float, m_y: float, name: str) -> Process:
     return Process(
         name=name,
         is_signal=True,
-        description=f"Z'/W'({m_res / 1000:g} TeV) → X({m_x:g}) Y({m_y:g}), X,Y → qq̄ (LHCO R&D-like)",
+        description=(f"Z'/W'({m_res / 1000:g} TeV) → X({m_x:g}) Y({m_y:g}), X,Y → qq̄ "
+                     "(LHCO R&D-like)"),
         settings=_wprime_to(m_res, m_x, m_y),
         notes=(
             "Stand-in of SPEC §1: W'→ZW with Z re-massed to m_X and W to m_Y, narrow forced "
@@ -354,6 +356,11 @@ def _load_mapping(path: Path) -> Any:
     raise ConfigError(f"{path}: process files must end in .toml, .yaml or .yml")
 
 
+def _selection(spec: Mapping[str, Any]) -> Selection:
+    values: dict[str, Any] = {k: int(v) if k == "min_jets" else float(v) for k, v in spec.items()}
+    return replace(Selection(), **values)
+
+
 def _parse_process(spec: Any, where: str) -> Process:
     if not isinstance(spec, Mapping):
         raise ConfigError(f"{where}: a process must be a table/mapping, got {type(spec).__name__}")
@@ -387,8 +394,7 @@ def _parse_process(spec: Any, where: str) -> Process:
     return Process(
         name=name, is_signal=spec["signal"], description=str(spec.get("description", "")),
         settings=tuple(s.strip() for s in settings), slices=slices,
-        selection=replace(Selection(), **{k: float(v) if k != "min_jets" else int(v)
-                                          for k, v in sel.items()}),
+        selection=_selection(sel),
         mpi=bool(spec.get("mpi", True)), label=spec.get("label"),
         notes=str(spec.get("notes", "")),
     )

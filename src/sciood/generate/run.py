@@ -265,7 +265,8 @@ def generate(
         Output directory (created). Re-running with the same arguments resumes or, when
         complete, just reads the dataset.
     process_file : path-like, optional
-        TOML/YAML file with user processes (see :func:`~sciood.generate.processes.load_process_file`).
+        TOML/YAML file with user processes
+        (see :func:`~sciood.generate.processes.load_process_file`).
     mpi : bool, optional
         Override the process card's MPI setting.
     shard_size : int
