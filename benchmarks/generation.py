@@ -1,0 +1,133 @@
+"""Generation speed per stage, MPI on/off, 1 vs 2 workers, and the trigger-plateau check.
+
+Usage: python benchmarks/generation.py [--events 600] [--skip-workers] [--skip-plateau]
+
+Prints tables (markdown) that go into benchmarks/RESULTS.md.
+* Stage timing: ms per *generated* event of Pythia itself, our detector, jet clustering +
+  selection, substructure (τ_N + soft drop, on selected events only), and Parquet storage.
+  Target: our stages together ≤ 15 % of Pythia's ms/event with MPI on.
+* Workers: wall time of `generate` with 1 and 2 local worker processes, same shards.
+* Plateau: QCD generated with p̂T > 800 GeV; fraction of events passing the 1.2 TeV
+  leading-jet selection that come from p̂T < 1 TeV (the catalogue's lowest slice edge).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+warnings.simplefilter("ignore", UserWarning)
+
+
+def stage_times(process: str, n: int, mpi: bool, seed: int = 5) -> dict[str, float]:
+    from sciood.data import store
+    from sciood.generate.detector import get_card, simulate
+    from sciood.generate.jets import cluster_and_select
+    from sciood.generate.processes import get_process
+    from sciood.generate.pythia import PythiaSource
+
+    proc = get_process(process)
+    src = PythiaSource(proc.pythia_settings(0, mpi=mpi), seed=seed, where=process)
+    rng = np.random.default_rng(seed)
+    t = {"pythia": 0.0, "detector": 0.0, "clustering": 0.0, "substructure": 0.0,
+         "storage": 0.0}
+    n_sel = 0
+    cols: list[dict[str, np.ndarray]] = []
+    for _ in range(n // 100):
+        t0 = time.perf_counter()
+        fs = src.next_batch(100)
+        t1 = time.perf_counter()
+        reco = simulate(fs, get_card("sim"), rng)
+        t2 = time.perf_counter()
+        jb = cluster_and_select(reco, proc.selection, timings=t)
+        t["pythia"] += t1 - t0
+        t["detector"] += t2 - t1
+        n_sel += len(jb.selected)
+        cols.append(jb.columns)
+    with tempfile.TemporaryDirectory() as d:
+        table = pa.table({k: np.concatenate([c[k] for c in cols if c]) for k in cols[0]})
+        store.write_shard(table.slice(0, 10), Path(d) / "warm.parquet")  # first-call costs
+        t0 = time.perf_counter()
+        store.write_shard(table, Path(d) / "s.parquet")
+    t["storage"] = time.perf_counter() - t0
+    out = {k: 1e3 * v / n for k, v in t.items()}
+    out["selected_fraction"] = n_sel / n
+    return out
+
+
+def workers_speedup(events: int) -> tuple[float, float]:
+    import sciood
+
+    times = []
+    for w in (1, 2):
+        with tempfile.TemporaryDirectory() as d:
+            t0 = time.perf_counter()
+            sciood.generate("wprime_wz", events, seed=3, out=Path(d) / "x",
+                            shard_size=events // 4, workers=w)
+            times.append(time.perf_counter() - t0)
+    return times[0], times[1]
+
+
+def plateau(n: int) -> tuple[float, int, float]:
+    from sciood.generate.detector import get_card, simulate
+    from sciood.generate.jets import cluster_and_select
+    from sciood.generate.processes import Selection, get_process
+    from sciood.generate.pythia import PythiaSource
+
+    proc = get_process("qcd")
+    settings = [s for s in proc.pythia_settings(0, mpi=True) if "pTHat" not in s]
+    src = PythiaSource([*settings, "PhaseSpace:pTHatMin = 800."], seed=9, where="qcd-plateau")
+    rng = np.random.default_rng(9)
+    pthat, lead = [], []
+    loose = Selection(leading_pt_min=0.0)
+    for _ in range(n // 100):
+        fs = src.next_batch(100)
+        jb = cluster_and_select(simulate(fs, get_card("sim"), rng), loose)
+        pthat.append(fs.pthat[jb.selected])
+        lead.append(jb.columns.get("lead_pt", np.zeros(0)))
+    p, lpt = np.concatenate(pthat), np.concatenate(lead)
+    sel = lpt > 1200.0
+    below = float(np.mean(p[sel] < 1000.0)) if sel.any() else float("nan")
+    # efficiency of the 1.2 TeV cut for events with pT-hat just above the slice edge
+    return below, int(sel.sum()), float(np.mean(lpt[(p > 1000) & (p < 1100)] > 1200.0))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--events", type=int, default=600)
+    ap.add_argument("--skip-workers", action="store_true")
+    ap.add_argument("--skip-plateau", action="store_true")
+    args = ap.parse_args()
+
+    print("## Generation: ms per generated event, by stage\n")
+    print("| process | MPI | Pythia | detector | clustering+selection | substructure | storage "
+          "| ours total | ours / Pythia | selected |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for process in ("qcd", "wprime_wz"):
+        for mpi in (True, False):
+            r = stage_times(process, args.events, mpi)
+            ours = r["detector"] + r["clustering"] + r["substructure"] + r["storage"]
+            print(f"| {process} | {'on' if mpi else 'off'} | {r['pythia']:.2f} | "
+                  f"{r['detector']:.3f} | {r['clustering']:.3f} | {r['substructure']:.3f} | "
+                  f"{r['storage']:.3f} | {ours:.2f} | {100 * ours / r['pythia']:.1f} % | "
+                  f"{100 * r['selected_fraction']:.0f} % |")
+    if not args.skip_workers:
+        t1, t2 = workers_speedup(max(args.events // 2, 200))
+        print(f"\n## Workers\n\n| workers | wall [s] | speed-up |\n|---|---|---|\n"
+              f"| 1 | {t1:.1f} | 1.00 |\n| 2 | {t2:.1f} | {t1 / t2:.2f} |")
+    if not args.skip_plateau:
+        below, n_sel, eff = plateau(3 * args.events)
+        print("\n## Trigger plateau (QCD, p̂T > 800 GeV sample)\n")
+        print(f"selected events (lead jet pT > 1.2 TeV): {n_sel}; fraction from p̂T < 1 TeV: "
+              f"{100 * below:.2f} %; selection efficiency for 1.0 < p̂T < 1.1 TeV: "
+              f"{100 * eff:.1f} %")
+
+
+if __name__ == "__main__":
+    main()
