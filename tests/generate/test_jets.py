@@ -87,3 +87,20 @@ def test_selection_ordering_and_mjj():
     assert c["nconst_j1"][0] == 2 and c["nconst_j2"][0] == 2
     cnt, vals = jb.constituents["j1_pt"]
     assert cnt.tolist() == [2] and vals.tolist() == [700.0, 600.0]
+
+
+@pytest.mark.parametrize("n", [4, 7, 20, 60])
+def test_nsubjettiness_matches_fjcontrib(n):
+    """Cross-check with fjcontrib's Nsubjettiness (KT_Axes, NormalizedMeasure β=1, R0=1)."""
+    import awkward as ak
+    import fastjet
+
+    rng = np.random.default_rng(n)
+    px, py, pz, e = _four(rng.exponential(20, n), rng.normal(0, 0.3, n), rng.normal(0, 0.3, n))
+    parts = ak.unflatten(ak.zip({"px": px, "py": py, "pz": pz, "E": e}, with_name="Momentum4D"),
+                         [n])
+    cs = fastjet.ClusterSequence(parts, fastjet.JetDefinition(fastjet.antikt_algorithm, 10.0))
+    ref = [ak.to_list(cs.njettiness(measure_definition="NormalizedMeasure",
+                                    axes_definition="KT_Axes", njets=k, beta=1.0,
+                                    R0=1.0))[0][0] for k in (1, 2, 3)]
+    np.testing.assert_allclose(nsubjettiness(np.array([n]), px, py, pz, e)[0], ref, rtol=1e-9)
