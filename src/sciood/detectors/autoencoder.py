@@ -28,15 +28,14 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
+import torch
+from torch import nn
 
 from sciood.detectors.base import register
 from sciood.detectors.nets import CNNDecoder, CNNEncoder, SetEncoder, mlp, split_set
 from sciood.detectors.torchbase import TorchDetector
 from sciood.errors import ConfigError
 from sciood.represent.sets import N_SET_CHANNELS
-
-import torch  # noqa: E402,I001  (guarded by sciood.detectors.torchbase)
-from torch import nn  # noqa: E402
 
 __all__ = ["VAE", "Autoencoder", "ImageAutoencoder", "JetLevel", "SetAutoencoder"]
 

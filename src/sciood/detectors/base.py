@@ -51,7 +51,6 @@ from sciood.errors import (
     ConfigError,
     CorruptDataError,
     DataError,
-    MissingDependencyError,
     NotFittedError,
     UnknownNameError,
 )
@@ -118,8 +117,8 @@ def _load_families() -> None:
     for mod in _FAMILY_MODULES:
         try:
             importlib.import_module(mod)
-        except MissingDependencyError as exc:  # pragma: no cover - only without extras
-            log.info("detector family %s unavailable: %s", mod, exc)
+        except ImportError as exc:  # pragma: no cover - only without the extras
+            log.warning("detector family %s unavailable (install sciood[ml]): %s", mod, exc)
     _loaded = True
 
 
@@ -194,6 +193,22 @@ def _check_vector(v: Any, n: int, what: str) -> np.ndarray:
     return arr
 
 
+def _canonical(value: Any) -> Any:
+    """Parameter value in its JSON form (tuples -> lists, numpy scalars -> Python)."""
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise ConfigError(
+        f"detector parameters must be JSON values (numbers, strings, lists, dicts), got "
+        f"{type(value).__name__}: {value!r}"
+    )
+
+
 def sklearn_score(raw: np.ndarray) -> np.ndarray:
     """Convert a scikit-learn ``score_samples`` output (higher = more normal) to ours.
 
@@ -242,13 +257,18 @@ class Detector(abc.ABC):
         self._store(params)
 
     # ---- parameters
+    def __getattr__(self, name: str) -> Any:
+        # constructor parameters are attributes (set in _store); this makes them visible to
+        # type checkers and gives a clear message for a parameter the detector lacks
+        params = self.__dict__.get("_params", {})
+        if name in params:
+            return params[name]
+        raise AttributeError(f"{type(self).__name__!s} has no attribute {name!r}")
+
     def _store(self, params: dict[str, Any]) -> None:
         params = {k: v for k, v in params.items() if k not in ("self", "__class__")}
-        extra = params.pop("params", None)
-        if isinstance(extra, dict):
-            params.update(extra)
-        self._params = params
-        for k, v in params.items():
+        self._params = {k: _canonical(v) for k, v in params.items()}
+        for k, v in self._params.items():
             setattr(self, k, v)
         self._fitted = False
 

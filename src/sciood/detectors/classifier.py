@@ -31,18 +31,17 @@ True
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
+import torch
+from torch import nn
 
 from sciood.detectors.autoencoder import VAE, Decor
 from sciood.detectors.base import LabelKind, register
 from sciood.detectors.nets import SetEncoder, mlp, split_set
 from sciood.detectors.torchbase import TorchDetector
 from sciood.errors import ConfigError, DataError
-
-import torch  # noqa: E402,I001  (guarded by sciood.detectors.torchbase)
-from torch import nn  # noqa: E402
 
 __all__ = ["BackgroundClassifier", "EnergyScore", "MaxSoftmax", "OutlierExposureVAE",
            "Supervised", "backbone"]
@@ -91,7 +90,7 @@ class Supervised(_ClassifierBase):
     penalises dependence of the background's sigmoid output on the observable.
     """
 
-    label_kind: LabelKind = "binary"
+    label_kind: ClassVar[LabelKind] = "binary"
     supports_decorrelation = True
 
     def __init__(
@@ -144,7 +143,7 @@ class Supervised(_ClassifierBase):
 class BackgroundClassifier(_ClassifierBase):
     """Multi-class classifier over background processes; OOD score from its logits."""
 
-    label_kind: LabelKind = "multiclass"
+    label_kind: ClassVar[LabelKind] = "multiclass"
     kind: str = "msp"
 
     def __init__(
@@ -248,7 +247,7 @@ class OutlierExposureVAE(VAE):
         Required gap between exposure and background scores.
     """
 
-    label_kind: LabelKind = "exposure"
+    label_kind: ClassVar[LabelKind] = "exposure"
     supports_decorrelation = False
 
     def __init__(

@@ -19,17 +19,17 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
+import torch
+from torch import nn
 
 from sciood.detectors.base import register
 from sciood.detectors.torchbase import TorchDetector
 from sciood.errors import ConfigError, require
 
-import torch  # noqa: E402,I001  (guarded by sciood.detectors.torchbase)
-from torch import nn  # noqa: E402
-
 __all__ = ["Flow"]
 
-zuko = require("zuko", "ml")
+require("zuko", "ml")
+import zuko  # noqa: E402
 
 
 @register("flow")
@@ -90,7 +90,8 @@ class Flow(TorchDetector):
 
     def _score_arrays(self, X: np.ndarray) -> np.ndarray:
         # −log p(x) = −log p_std(x') + Σ log σ_j  (x' = (x − μ) / σ)
-        return super()._score_arrays(X) + float(np.log(self._scaler.scale_).sum())
+        scale = np.asarray(self._scaler.scale_)
+        return super()._score_arrays(X) + float(np.log(scale).sum())
 
     def log_prob(self, X: Any) -> np.ndarray:
         """log p(x) in the original feature units, shape ``(n,)``."""

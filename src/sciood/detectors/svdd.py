@@ -18,13 +18,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import torch
+from torch import nn
 
 from sciood.detectors.base import register
 from sciood.detectors.nets import mlp
 from sciood.detectors.torchbase import TorchDetector
-
-import torch  # noqa: E402,I001  (guarded by sciood.detectors.torchbase)
-from torch import nn  # noqa: E402
 
 __all__ = ["DeepSVDD"]
 
@@ -79,12 +78,14 @@ class DeepSVDD(TorchDetector):
                         float(self.dropout))
 
     def _before_training(self, net: nn.Module, X: torch.Tensor, w: torch.Tensor) -> None:
+        if not isinstance(net, _SVDDNet):
+            raise TypeError("Deep SVDD network expected")
         with torch.no_grad():
             out = net.f(X)
             c = (out * w[:, None]).sum(0) / w.sum()
             eps = float(self.eps)
             c = torch.where(c.abs() < eps, torch.where(c < 0, -eps, eps), c)
-            net.center.copy_(c)
+            net.center.copy_(c)  # type: ignore[operator]
 
     def _batch_terms(self, net: nn.Module, x: torch.Tensor, y: torch.Tensor | None
                      ) -> tuple[torch.Tensor, torch.Tensor]:

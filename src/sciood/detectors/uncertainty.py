@@ -182,7 +182,7 @@ class MCDropout(_Wrapper):
         """Mean and std (ddof=1) over ``passes`` dropout passes, each ``(n,)``."""
         self._check_fitted()
         arr = self._validate(self.as_array(X), fitting=False)
-        s = self._model.mc_scores(arr, int(self.passes), int(self.seed))  # type: ignore[attr-defined]
+        s = self._model.mc_scores(arr, int(self.passes), int(self.seed))
         return s.mean(0), s.std(0, ddof=1)
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, Any]]:
