@@ -26,6 +26,17 @@ from sciood.generate import generate  # callable module, see sciood.generate doc
 
 __version__ = "0.1.0"
 
+_SUBPACKAGES = ("data", "detectors", "evaluate", "metrics", "represent", "stats")
+
+
+def __getattr__(name: str) -> object:
+    """Import heavy sub-packages (``sciood.detectors``, ``sciood.metrics``, …) on first use."""
+    if name in _SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"sciood.{name}")
+    raise AttributeError(f"module 'sciood' has no attribute {name!r}")
+
 __all__ = [
     "ConfigError",
     "CorruptDataError",

@@ -134,7 +134,7 @@ def _print_summary(es: object, title: str) -> None:
 
     assert isinstance(es, EventSet)  # internal invariant, not input validation
     table = Table(title=title)
-    for col in ("class", "type", "events", "Σw [events/fb⁻¹]", "median mjj [GeV]"):
+    for col in ("class", "type", "events", "Σw (events / fb⁻¹)", "median mjj (GeV)"):
         table.add_column(col)
     import numpy as np
 

@@ -71,6 +71,22 @@ def _kin(px: np.ndarray, py: np.ndarray, pz: np.ndarray, e: np.ndarray) -> dict[
             "m": np.sqrt(np.maximum(m2, 0.0))}
 
 
+_BANNER_DONE = False
+
+
+def _silence_banner(ak: Any, fastjet: Any) -> None:
+    """FastJet prints its banner on the first clustering; swallow it once per process."""
+    global _BANNER_DONE
+    if _BANNER_DONE:
+        return
+    from sciood.generate.pythia import captured_stdout
+
+    one = ak.Array([[{"px": 1.0, "py": 0.0, "pz": 0.0, "E": 1.0}]], with_name="Momentum4D")
+    with captured_stdout():
+        fastjet.ClusterSequence(one, fastjet.JetDefinition(fastjet.antikt_algorithm, R_JET))
+    _BANNER_DONE = True
+
+
 def _momenta(ak: Any, px: Any, py: Any, pz: Any, e: Any) -> Any:
     return ak.zip({"px": px, "py": py, "pz": pz, "E": e}, with_name="Momentum4D")
 
@@ -172,6 +188,7 @@ def cluster_and_select(reco: Reconstructed, selection: Selection,
     t0 = time.perf_counter()
     ak = require("awkward", "gen")
     fastjet = require("fastjet", "gen")
+    _silence_banner(ak, fastjet)
     events = ak.unflatten(  # type: ignore[attr-defined]
         _momenta(ak, reco.px, reco.py, reco.pz, reco.e), reco.counts)
     jetdef = fastjet.JetDefinition(fastjet.antikt_algorithm, R_JET)  # type: ignore[attr-defined]
