@@ -31,7 +31,7 @@ def test_tampered_array_part_is_refused(tmp_path: Path) -> None:
     data = bytearray(part.read_bytes())
     data[-3] ^= 0xFF
     part.write_bytes(bytes(data))
-    with pytest.raises(CorruptDataError, match="SHA-256.*refusing to load"):
+    with pytest.raises(CorruptDataError, match=r"SHA-256.*refusing to load"):
         Detector.load(tmp_path)
 
 

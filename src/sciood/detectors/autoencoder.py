@@ -33,7 +33,7 @@ from torch import nn
 
 from sciood.detectors.base import register
 from sciood.detectors.nets import CNNDecoder, CNNEncoder, SetEncoder, mlp, split_set
-from sciood.detectors.torchbase import TorchDetector
+from sciood.detectors.torchbase import TorchDetector, threads
 from sciood.errors import ConfigError
 from sciood.represent.sets import N_SET_CHANNELS
 
@@ -178,7 +178,7 @@ class VAE(TorchDetector):
         """Input-space, latent-space and combined scores, each shape ``(n,)``."""
         arr = torch.as_tensor(self._prepared(X))
         self._net.eval()
-        with torch.inference_mode():
+        with torch.inference_mode(), threads():
             mse, kl = self._net(arr.to(next(self._net.parameters()).device), sample=False)
         mse_np, kl_np = mse.double().cpu().numpy(), kl.double().cpu().numpy()
         return {"input": mse_np, "latent": kl_np, "combined": mse_np + float(self.beta) * kl_np}
@@ -220,7 +220,7 @@ class JetLevel(TorchDetector):
         net = self._net
         device = next(net.parameters()).device
         out = []
-        with torch.inference_mode():
+        with torch.inference_mode(), threads():
             for start in range(0, len(arr), self.score_batch_size):
                 xb = torch.as_tensor(arr[start:start + self.score_batch_size]).to(device)
                 out.append(self._per_jet(net, xb).double().cpu().numpy())

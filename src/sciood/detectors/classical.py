@@ -79,7 +79,7 @@ class IsolationForestDetector(Detector):
         self._model = IsolationForest(
             n_estimators=self.n_estimators, max_samples=self.max_samples,
             random_state=self.seed,
-        ).fit(X, sample_weight=np.clip(w, 0.0, None))
+        ).fit(X, sample_weight=None if np.allclose(w, 1.0) else np.clip(w, 0.0, None))
 
     def _score_arrays(self, X: np.ndarray) -> np.ndarray:
         return sklearn_score(self._model.score_samples(X))

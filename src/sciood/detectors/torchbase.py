@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -38,14 +39,34 @@ def pick_device(requested: str | None = None) -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+#: intra-op CPU threads used while training/scoring.  The networks here are small: on a
+#: shared 2-core machine, OpenMP spin-waiting with 2 threads made a tiny MLP step ~80×
+#: slower than with 1 thread, so the default is 1 (override with SCIOOD_TORCH_THREADS).
+TORCH_THREADS = int(os.environ.get("SCIOOD_TORCH_THREADS", "1"))
+
+
+@contextlib.contextmanager
+def threads(n: int = TORCH_THREADS) -> Iterator[None]:
+    """Use ``n`` intra-op torch threads inside the block (restored afterwards)."""
+    prev = torch.get_num_threads()
+    if n > 0 and n != prev:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != prev:
+            torch.set_num_threads(prev)
+
+
 @contextlib.contextmanager
 def seeded(seed: int) -> Iterator[None]:
-    """Seed torch's global RNG and enable deterministic algorithms inside the block."""
+    """Seed torch's global RNG, enable deterministic algorithms and set the thread count."""
     prev = torch.are_deterministic_algorithms_enabled()
     torch.manual_seed(int(seed))
     torch.use_deterministic_algorithms(True, warn_only=True)
     try:
-        yield
+        with threads():
+            yield
     finally:
         torch.use_deterministic_algorithms(prev)
 
@@ -107,8 +128,8 @@ class TorchDetector(Detector):
         device = pick_device(getattr(self, "device", None))
         with seeded(self.seed):
             self._net = self._build().to(device)
-            Xt = torch.as_tensor(X, dtype=torch.float32)
-            wt = torch.as_tensor(w, dtype=torch.float32)
+            Xt = torch.tensor(np.asarray(X), dtype=torch.float32)
+            wt = torch.tensor(np.asarray(w), dtype=torch.float32)
             yt = self._y_tensor(y)
             self._before_training(self._net, Xt.to(device), wt.to(device))
             decor = None
@@ -118,7 +139,7 @@ class TorchDetector(Detector):
 
                 decor = Decorrelator(method, float(self.decor_strength), seed=self.seed)
                 decor.setup(obs, device)
-            obst = None if obs is None else torch.as_tensor(obs, dtype=torch.float32)
+            obst = None if obs is None else torch.tensor(np.asarray(obs), dtype=torch.float32)
             bg = self._background_mask(yt, len(Xt))
             opt = torch.optim.Adam(
                 self._net.parameters(), lr=float(self.lr),
@@ -167,7 +188,7 @@ class TorchDetector(Detector):
                     mod.train()
         out = np.empty(len(X), dtype=np.float64)
         ctx = torch.no_grad() if mc_dropout else torch.inference_mode()
-        with ctx:
+        with ctx, threads():
             for start in range(0, len(X), self.score_batch_size):
                 xb = torch.as_tensor(X[start:start + self.score_batch_size]).to(device)
                 out[start:start + len(xb)] = self._batch_score(net, xb).double().cpu().numpy()

@@ -72,7 +72,8 @@ def high_level_features(
     -------
     ndarray, shape ``(n_events, n_features)``, float64
     """
-    return events.to_numpy(list(resolve_features(features)))
+    cols = list(resolve_features(features))
+    return events.to_numpy(cols)
 
 
 class Standardizer:

@@ -2,9 +2,9 @@
 
 Preprocessing follows the standard jet-image recipe (de Oliveira et al. 2016, Macaluso &
 Shih 2018): translate to the pT-weighted centroid, rotate so the principal axis of the
-pT-weighted inertia tensor is vertical, flip so the harder half lies at positive x and
-positive y, pixelate on an ``npix × npix`` grid of half-width ``extent``, and normalise each
-image to unit total intensity.
+pT-weighted inertia tensor is vertical, flip so the half-plane with more pT lies at
+positive x and positive y, pixelate on an ``npix × npix`` grid of half-width ``extent``,
+and normalise each image to unit total intensity.
 
 Example
 -------
@@ -70,8 +70,9 @@ def jet_images(
         ang = np.pi / 2 - theta
         c, s = np.cos(ang)[:, None], np.sin(ang)[:, None]
         x, y = c * x - s * y, s * x + c * y
-        fx = np.where((pt * x).sum(1) < 0, -1.0, 1.0)[:, None]
-        fy = np.where((pt * y).sum(1) < 0, -1.0, 1.0)[:, None]
+        # flip so the half-plane carrying more pT lies at positive coordinates
+        fx = np.where((pt * np.sign(x)).sum(1) < 0, -1.0, 1.0)[:, None]
+        fy = np.where((pt * np.sign(y)).sum(1) < 0, -1.0, 1.0)[:, None]
         x, y = x * fx, y * fy
     ix = np.floor((x + extent) / (2 * extent) * npix).astype(np.int64)
     iy = np.floor((y + extent) / (2 * extent) * npix).astype(np.int64)

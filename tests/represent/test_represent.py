@@ -1,0 +1,112 @@
+"""Representations: high-level features + scaler, particle sets, jet images."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sciood.data.eventset import EventSet
+from sciood.errors import UnknownNameError
+from sciood.represent import (
+    FEATURE_SETS,
+    Standardizer,
+    available,
+    high_level_features,
+    jet_images,
+    jet_particle_features,
+    particle_sets,
+    represent,
+)
+from sciood.represent.sets import jet_centroid
+
+
+def test_registry() -> None:
+    assert available() == ["hlf", "images", "sets"]
+    with pytest.raises(UnknownNameError, match="valid representation names"):
+        represent(None, "graphs")  # type: ignore[arg-type]
+    with pytest.raises(UnknownNameError, match="lhco"):
+        high_level_features(None, "nope")  # type: ignore[arg-type]
+
+
+def test_high_level_features(small_dijet: EventSet) -> None:
+    X = high_level_features(small_dijet)
+    assert X.shape == (len(small_dijet), 4)
+    np.testing.assert_array_equal(X[:, 1], small_dijet.column("delta_mj"))
+    assert high_level_features(small_dijet, "substructure").shape[1] == len(
+        FEATURE_SETS["substructure"])
+    assert high_level_features(small_dijet, ["mjj"]).shape == (len(small_dijet), 1)
+
+
+def test_standardizer_weighted_and_round_trip() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(3, 2, size=(500, 2))
+    w = rng.uniform(0.5, 2, size=500)
+    s = Standardizer().fit(X, w)
+    Z = s.transform(X)
+    np.testing.assert_allclose(np.average(Z, axis=0, weights=w), 0, atol=1e-12)
+    np.testing.assert_allclose(np.average(Z**2, axis=0, weights=w), 1, rtol=1e-12)
+    s2 = Standardizer.from_state(s.state())
+    np.testing.assert_array_equal(s2.transform(X), Z)
+    const = Standardizer().fit(np.ones((10, 1)))
+    assert np.isfinite(const.transform(np.ones((3, 1)))).all()
+
+
+def test_centroid_handles_phi_wrap() -> None:
+    p = np.array([[[100.0, 0.0, 3.1], [100.0, 0.0, -3.1]]])
+    _, phi = jet_centroid(p, np.ones((1, 2), bool))
+    assert abs(abs(phi[0]) - np.pi) < 1e-6
+
+
+def test_particle_sets_real_events(small_dijet: EventSet) -> None:
+    S = particle_sets(small_dijet, max_particles=20)
+    assert S.shape == (len(small_dijet), 2, 20, 4) and S.dtype == np.float32
+    mask = S[..., 3] > 0
+    counts = np.minimum(small_dijet.column("nconst_j1"), 20)
+    np.testing.assert_array_equal(mask[:, 0].sum(1), counts)
+    # padded entries are zero; z is pT-ordered and sums to 1 over the full jet
+    assert (S[~mask] == 0).all()
+    z = S[:, 0, :, 0]
+    assert (np.diff(z, axis=1)[mask[:, 0, 1:]] <= 1e-7).all()
+    full = particle_sets(small_dijet, max_particles=400)
+    np.testing.assert_allclose(full[:, :, :, 0].sum(2), 1.0, rtol=1e-5)
+    # jet-relative coordinates: pT-weighted centroid at zero
+    np.testing.assert_allclose((full[..., 0] * full[..., 1]).sum(2), 0, atol=1e-4)
+
+
+def test_jet_particle_features_reference() -> None:
+    p = np.array([[[300.0, 0.1, 0.2], [100.0, -0.1, 0.1], [0.0, 0.0, 0.0]]])
+    m = np.array([[True, True, False]])
+    f = jet_particle_features(p, m)
+    np.testing.assert_allclose(f[0, :2, 0], [0.75, 0.25])
+    np.testing.assert_allclose(f[0, :2, 1], [0.05, -0.15], atol=1e-6)
+    np.testing.assert_allclose(f[0, :2, 2], [0.025, -0.075], atol=1e-6)
+    assert (f[0, 2] == 0).all()
+
+
+def test_jet_image_preprocessing() -> None:
+    # two-prong jet along the φ direction with the harder prong at negative φ
+    p = np.array([[[300.0, 0.0, -0.2], [100.0, 0.0, 0.4], [50.0, 0.3, 0.0]]])
+    img = jet_images(p, np.ones((1, 3), bool), npix=16, extent=1.0)
+    assert img.shape == (1, 16, 16) and img.sum() == pytest.approx(1.0)
+    # principal axis vertical (along axis 2), harder half at positive coordinates
+    rows, cols = np.nonzero(img[0])
+    spread_axis1 = np.ptp(rows)
+    spread_axis2 = np.ptp(cols)
+    assert spread_axis2 > spread_axis1
+    w = img[0]
+    centre = (16 - 1) / 2
+    assert (w.sum(0) * (np.arange(16) - centre)).sum() >= 0
+    assert (w.sum(1) * (np.arange(16) - centre)).sum() >= 0
+    # rotation/flip invariance: a rotated copy gives the same image
+    ang = 0.7
+    eta, phi = p[0, :, 1], p[0, :, 2]
+    q = p.copy()
+    q[0, :, 1] = np.cos(ang) * eta - np.sin(ang) * phi + 1.0
+    q[0, :, 2] = np.sin(ang) * eta + np.cos(ang) * phi
+    np.testing.assert_allclose(jet_images(q, np.ones((1, 3), bool), npix=16), img, atol=1e-6)
+
+
+def test_event_images_real(small_dijet: EventSet) -> None:
+    imgs = represent(small_dijet, "images", npix=16)
+    assert imgs.shape == (len(small_dijet), 2, 16, 16)
+    np.testing.assert_allclose(imgs.sum((2, 3)), 1.0, rtol=1e-5)
