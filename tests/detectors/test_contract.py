@@ -26,13 +26,14 @@ FAST: dict[str, dict[str, Any]] = {
     "image_ae": {"epochs": 1, "npix": 8, "channels": 4},
     "iforest": {"n_estimators": 20},
     "gmm": {"n_components": 2},
+    "per_jet": {"n_components": 2},
     "ensemble": {"base": "ae", "n": 2, "epochs": 1},
     "mc_dropout": {"base": "ae", "epochs": 1, "passes": 4},
 }
 
 EXPECTED = {
     "ae", "vae", "flow", "svdd", "supervised", "oe_vae", "msp", "energy", "set_ae",
-    "image_ae", "iforest", "knn", "gmm", "mahalanobis", "ensemble", "mc_dropout",
+    "image_ae", "iforest", "knn", "gmm", "mahalanobis", "ensemble", "mc_dropout", "per_jet",
 }
 
 
@@ -126,12 +127,13 @@ def test_contract(name: str, fitted: dict, small_dijet: EventSet, tmp_path: Path
 
 
 def test_jet_level_models_expose_per_jet_scores(fitted: dict) -> None:
-    for name in ("set_ae", "image_ae"):
+    for name in ("set_ae", "image_ae", "per_jet"):
         det, X, scores = fitted[name]
         assert det.jet_level and det.aggregate == "max"
         per_jet = det.score_jets(X)
         assert per_jet.shape == (len(X), 2)
         np.testing.assert_allclose(per_jet.max(1), scores, rtol=1e-6)
+        assert fitted[name][0].get_params()["aggregate"] == "max"
 
 
 def test_supervised_separates_real_signal(fitted: dict, small_dijet: EventSet) -> None:

@@ -129,3 +129,30 @@ def test_outlier_exposure_raises_exposed_scores() -> None:
     oe = make("oe_vae", epochs=10, oe_strength=5.0).fit(X, y)
     gap = lambda d: d.score(X[600:]).mean() - d.score(X[:600]).mean()  # noqa: E731
     assert gap(oe) > gap(plain)
+
+
+def test_per_jet_copula_score_is_density_minus_marginals() -> None:
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(600, 2, 2)) * [1.0, 3.0] + [0.0, 5.0]
+    det = make("per_jet", base="gmm", n_components=1, space="copula", aggregate="min").fit(X)
+    gauss = make("per_jet", base="gmm", n_components=1, space="gauss").fit(X)
+    z = det._gauss.transform(X.reshape(-1, 2))
+    expected = (gauss.score_jets(X).reshape(-1) + norm.logpdf(z).sum(1)).reshape(600, 2)
+    np.testing.assert_allclose(det.score_jets(X), expected, rtol=1e-6)
+    np.testing.assert_allclose(det.score(X), expected.min(1), rtol=1e-6)
+    # independent Gaussian features: the copula is flat, so copula scores are ~constant
+    assert det.score_jets(X).std() < 0.2 * gauss.score_jets(X).std()
+
+
+def test_per_jet_options() -> None:
+    from sciood.errors import ConfigError
+
+    X = np.random.default_rng(0).normal(size=(50, 2, 3))
+    with pytest.raises(ConfigError, match="density base"):
+        make("per_jet", base="knn", space="copula").fit(X)
+    with pytest.raises(ConfigError, match="unsupervised"):
+        make("per_jet", base="supervised", space="raw").fit(X)
+    with pytest.raises(ConfigError, match="aggregate"):
+        make("per_jet", aggregate="median").fit(X)

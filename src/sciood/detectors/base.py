@@ -88,6 +88,7 @@ _FAMILY_MODULES = (
     "sciood.detectors.svdd",
     "sciood.detectors.classifier",
     "sciood.detectors.uncertainty",
+    "sciood.detectors.perjet",
 )
 
 _REGISTRY: dict[str, type[Detector]] = {}

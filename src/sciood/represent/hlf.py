@@ -22,13 +22,19 @@ import numpy as np
 from sciood.data.eventset import EventSet
 from sciood.errors import ConfigError, DataError, UnknownNameError
 
-__all__ = ["FEATURE_SETS", "Standardizer", "high_level_features", "resolve_features"]
+__all__ = ["FEATURE_SETS", "JET_FEATURES", "Gaussianizer", "Standardizer", "high_level_features",
+           "jet_features", "resolve_features"]
 
 #: Named feature sets.  ``lhco`` is the community standard of the CATHODE / CWoLa papers;
 #: ``substructure`` adds groomed masses and three-prong ratios (physics-aware levers);
-#: ``decorrelated`` drops every mass so a score built on it cannot learn the jet mass directly.
+#: ``physics`` swaps the ungroomed masses for soft-drop masses (robust to MPI / pile-up
+#: broadening, so a two-prong resonance stands out); ``jetpair`` is the event-level
+#: concatenation of the per-jet :data:`JET_FEATURES`; ``decorrelated`` drops every mass so a
+#: score built on it cannot learn the jet mass directly.
 FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "lhco": ("mj1", "delta_mj", "tau21_j1", "tau21_j2"),
+    "physics": ("mj1_sd", "mj2_sd", "tau21_j1", "tau21_j2"),
+    "jetpair": ("mj1_sd", "tau21_j1", "nconst_j1", "mj2_sd", "tau21_j2", "nconst_j2"),
     "substructure": (
         "mj1", "mj2", "mj1_sd", "mj2_sd",
         "tau21_j1", "tau21_j2", "tau32_j1", "tau32_j2",
@@ -122,3 +128,98 @@ class Standardizer:
         s.mean_ = np.asarray(state["mean"], dtype=np.float64)
         s.scale_ = np.asarray(state["scale"], dtype=np.float64)
         return s
+
+
+#: Per-jet feature templates (``{j}`` = 1, 2) of the ``"jets"`` representation: soft-drop
+#: mass, two-prong-ness and constituent multiplicity (colour-singlet decays give fewer
+#: constituents than QCD jets of the same mass).
+JET_FEATURES: tuple[str, ...] = ("mj{j}_sd", "tau21_j{j}", "nconst_j{j}")
+
+
+def jet_features(events: EventSet, templates: Sequence[str] | None = None) -> np.ndarray:
+    """Per-jet high-level features of the two leading jets.
+
+    Parameters
+    ----------
+    events : EventSet
+    templates : sequence of str, optional
+        Column-name templates with ``{j}`` for the jet index; default :data:`JET_FEATURES`.
+
+    Returns
+    -------
+    ndarray, shape ``(n_events, 2, n_templates)``, float64 (axis 1: j1, j2)
+    """
+    tmpl = list(JET_FEATURES if templates is None else templates)
+    if not tmpl or any("{j}" not in t for t in tmpl):
+        raise ConfigError(f"jet feature templates must each contain '{{j}}', got {tmpl}")
+    return np.stack([events.to_numpy([t.format(j=j) for t in tmpl]) for j in (1, 2)], axis=1)
+
+
+class Gaussianizer:
+    """Weighted marginal quantile transform to standard-normal scores.
+
+    Each column is mapped through its (weighted) empirical CDF, then through Φ⁻¹, so every
+    marginal becomes N(0, 1); a density estimated on the result, corrected by the marginals
+    (:meth:`log_marginal`), is the copula density.  Written by hand because scikit-learn's
+    ``QuantileTransformer`` takes no sample weights; ties (integer features such as
+    multiplicities) are handled as in scikit-learn, by averaging the forward and backward
+    interpolation.
+    """
+
+    def __init__(self, n_quantiles: int = 1000) -> None:
+        self.n_quantiles = int(n_quantiles)
+        self.references_: np.ndarray | None = None
+        self.quantiles_: np.ndarray | None = None
+
+    def fit(self, X: np.ndarray, weights: np.ndarray | None = None) -> Gaussianizer:
+        """Fit on ``X`` of shape ``(n, d)``."""
+        X = np.asarray(X, dtype=np.float64)
+        w = np.ones(len(X)) if weights is None else np.clip(np.asarray(weights, float), 0, None)
+        if w.sum() <= 0:
+            raise DataError("Gaussianizer needs weights with a positive sum")
+        levels = np.linspace(0.0, 1.0, min(self.n_quantiles, len(X)))
+        q = np.empty((len(levels), X.shape[1]))
+        for k in range(X.shape[1]):
+            order = np.argsort(X[:, k], kind="stable")
+            cdf = np.cumsum(w[order])
+            cdf = (cdf - w[order] / 2) / cdf[-1]
+            q[:, k] = np.interp(levels, cdf, X[order, k])
+        self.references_, self.quantiles_ = levels, np.maximum.accumulate(q, axis=0)
+        return self
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """Normal scores, same shape as ``X`` ``(n, d)``, clipped to |z| ≤ 5.2."""
+        from scipy.stats import norm
+
+        if self.references_ is None or self.quantiles_ is None:
+            raise DataError("Gaussianizer used before fit")
+        X = np.asarray(X, dtype=np.float64)
+        lv, q = self.references_, self.quantiles_
+        u = np.empty_like(X)
+        for k in range(X.shape[1]):
+            fwd = np.interp(X[:, k], q[:, k], lv)
+            bwd = -np.interp(-X[:, k], -q[::-1, k], -lv[::-1])
+            u[:, k] = 0.5 * (fwd + bwd)
+        eps = 1e-7
+        return np.asarray(norm.ppf(np.clip(u, eps, 1 - eps)))
+
+    @staticmethod
+    def log_marginal(Z: np.ndarray) -> np.ndarray:
+        """Σ_j log φ(z_j) per row, shape ``(n,)``."""
+        from scipy.stats import norm
+
+        return np.asarray(norm.logpdf(Z).sum(1))
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Arrays to store with a model."""
+        if self.references_ is None or self.quantiles_ is None:
+            raise DataError("Gaussianizer used before fit")
+        return {"references": self.references_, "quantiles": self.quantiles_}
+
+    @classmethod
+    def from_state(cls, state: dict[str, np.ndarray]) -> Gaussianizer:
+        """Rebuild from :meth:`state`."""
+        g = cls(len(state["references"]))
+        g.references_ = np.asarray(state["references"], float)
+        g.quantiles_ = np.asarray(state["quantiles"], float)
+        return g

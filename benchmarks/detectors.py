@@ -1,0 +1,319 @@
+"""Detector benchmark: qcd vs wprime_wz_80, every sciood detector beside PyOD baselines.
+
+Usage::
+
+    python benchmarks/detectors.py DATA_DIR [--max-events N] [--only ae,flow] [--json out.json]
+
+``DATA_DIR`` holds one EventSet directory per process (``qcd``, ``wprime_wz_80`` and,
+optionally, ``zprime_tt`` for the inverted task and the outlier-exposure set, and further
+backgrounds ``ttbar``/``wjets``/``zjets`` for ``msp``/``energy``).
+
+Protocol
+--------
+* Background ``qcd`` is split 50/50 (seeded) into train and test; every unsupervised
+  detector trains on the background train half only (with its event weights: the sample is
+  p̂T-sliced).  Signal: half for ``supervised`` training, the other half is the test signal.
+* Metrics on the test set, weighted by the background event weights (signal events weight
+  1): AUC, max SIC (maximum only where the background passing the cut has ≥ 50 effective
+  events, (Σw)²/Σw²), rejection 1/ε_B at ε_S = 0.3.
+* PyOD baselines (IForest, KNN, ECOD, AutoEncoder, DeepSVDD) run with their defaults on the
+  same standardised features in the same run; sciood detectors also run with defaults —
+  the only choice made is the input feature set, reported per row.
+* ``oe_vae`` exposure set: ``zprime_tt`` (fully hadronic tops: three-prong, m ≈ 174 GeV),
+  disjoint from the test signal (W'→WZ, two-prong, 80/91 GeV).
+* Inverted task: ``ae``, ``vae``, ``flow`` trained on ``zprime_tt``, detecting ``qcd``.
+* Decorrelation: ``ae`` with and without DisCo on the lighter-jet mass ``mj1`` (a feature
+  itself): 1/JSD of background ``mj1`` passing vs failing the cut at ε_S = 0.5, and R50.
+* Speed: fit time per detector; scoring throughput of ``ae`` on ≥ 1M events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from sciood.data.eventset import EventSet
+from sciood.detectors import make
+from sciood.represent.hlf import Standardizer, high_level_features
+
+warnings.simplefilter("ignore")
+torch.set_num_threads(1)  # same for PyOD and sciood; small nets are faster single-threaded
+log = logging.getLogger("bench")
+
+N_MIN = 50.0
+
+
+# ------------------------------------------------------------------ metrics
+def _roc(scores: np.ndarray, is_sig: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Weighted (ε_S, ε_B, effective background count) for cuts at every distinct score."""
+    order = np.argsort(-scores, kind="stable")
+    s, y, ww = scores[order], is_sig[order], w[order]
+    ws = np.cumsum(np.where(y, ww, 0.0))
+    wb = np.cumsum(np.where(y, 0.0, ww))
+    wb2 = np.cumsum(np.where(y, 0.0, ww**2))
+    last = np.r_[np.flatnonzero(np.diff(s) != 0), len(s) - 1]
+    eff_s = ws[last] / ws[-1]
+    eff_b = wb[last] / wb[-1]
+    n_eff = np.where(wb2[last] > 0, wb[last] ** 2 / np.maximum(wb2[last], 1e-300), 0.0)
+    return eff_s, eff_b, n_eff
+
+
+def metrics(scores: np.ndarray, is_sig: np.ndarray, w: np.ndarray) -> dict[str, float]:
+    """AUC, max SIC (background ≥ N_MIN effective events) and 1/ε_B at ε_S = 0.3."""
+    try:  # prefer the package's metrics when they exist
+        from sciood.metrics import auc, max_sic, rejection_at  # type: ignore[attr-defined]
+
+        return {
+            "auc": float(auc(scores, is_sig, sample_weight=w)),
+            "max_sic": float(max_sic(scores, is_sig, sample_weight=w)),
+            "rej30": float(rejection_at(scores, is_sig, 0.3, sample_weight=w)),
+        }
+    except Exception:
+        pass
+    eff_s, eff_b, n_eff = _roc(scores, is_sig, w)
+    x = np.r_[0.0, eff_b]
+    y = np.r_[0.0, eff_s]
+    auc_v = float(np.sum(np.diff(x) * (y[1:] + y[:-1]) / 2))
+    ok = (n_eff >= N_MIN) & (eff_b > 0)
+    sic = np.where(ok, eff_s / np.sqrt(np.where(eff_b > 0, eff_b, 1.0)), 0.0)
+    i = np.searchsorted(eff_s, 0.3)
+    rej = float(1.0 / eff_b[i]) if i < len(eff_b) and eff_b[i] > 0 else float("inf")
+    return {"auc": auc_v, "max_sic": float(sic.max()), "rej30": rej}
+
+
+def jsd_pass_fail(scores: np.ndarray, is_sig: np.ndarray, w: np.ndarray, obs: np.ndarray,
+                  eff: float = 0.5, bins: int = 50) -> tuple[float, float, float]:
+    """(JSD of background obs passing vs failing the cut at ε_S = eff, R = 1/ε_B, floor)."""
+    from scipy.spatial.distance import jensenshannon
+
+    cut = np.quantile(scores[is_sig], 1.0 - eff)
+    bg = ~is_sig
+    edges = np.linspace(obs[bg].min(), obs[bg].max(), bins + 1)
+    passed = bg & (scores > cut)
+    failed = bg & (scores <= cut)
+    hp, _ = np.histogram(obs[passed], edges, weights=w[passed])
+    hf, _ = np.histogram(obs[failed], edges, weights=w[failed])
+    jsd = float(jensenshannon(np.clip(hp, 0, None), np.clip(hf, 0, None), base=2) ** 2)
+    rej = float(w[bg].sum() / max(w[passed].sum(), 1e-300))
+    half = np.random.default_rng(0).random(bg.sum()) < 0.5
+    ob, wb = obs[bg], w[bg]
+    h1, _ = np.histogram(ob[half], edges, weights=wb[half])
+    h2, _ = np.histogram(ob[~half], edges, weights=wb[~half])
+    floor = float(jensenshannon(h1, h2, base=2) ** 2)
+    return jsd, rej, floor
+
+
+# ------------------------------------------------------------------ data
+def load(data: Path, process: str, max_events: int | None) -> EventSet | None:
+    path = data / process
+    if not (path / "manifest.json").is_file():
+        return None
+    es = EventSet.read(path)
+    if max_events and len(es) > max_events:
+        es = es.select(np.sort(np.random.default_rng(1).choice(len(es), max_events, False)))
+    return es
+
+
+def concat(sets: list[EventSet]) -> EventSet:
+    """Concatenate on the columns all sets share (constituents only if every set has them)."""
+    common = [c for c in sets[0].columns if all(c in s.columns for s in sets)]
+    parts = [EventSet(s.table.select(common), observables=s.observables,
+                      features=[f for f in s.features if f in common]) for s in sets]
+    return EventSet.concat(parts)
+
+
+def halves(es: EventSet, seed: int) -> tuple[EventSet, EventSet]:
+    m = np.random.default_rng(seed).random(len(es)) < 0.5
+    return es.select(m), es.select(~m)
+
+
+# ------------------------------------------------------------------ runners
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    t = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t
+
+
+def pyod_models(d: int) -> dict[str, Callable[[], Any]]:
+    from pyod.models.auto_encoder import AutoEncoder
+    from pyod.models.deep_svdd import DeepSVDD
+    from pyod.models.ecod import ECOD
+    from pyod.models.iforest import IForest
+    from pyod.models.knn import KNN
+
+    return {
+        "pyod IForest": lambda: IForest(random_state=0),
+        "pyod KNN": lambda: KNN(),
+        "pyod ECOD": lambda: ECOD(),
+        "pyod AutoEncoder": lambda: AutoEncoder(random_state=0, verbose=0),
+        "pyod DeepSVDD": lambda: DeepSVDD(n_features=d, random_state=0, verbose=0),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("data", type=Path)
+    ap.add_argument("--max-events", type=int, default=None,
+                    help="cap events read per process (quick runs)")
+    ap.add_argument("--only", default="", help="comma-separated row labels to run")
+    ap.add_argument("--skip-pyod", action="store_true")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+    qcd = load(args.data, "qcd", args.max_events)
+    sig = load(args.data, "wprime_wz_80", args.max_events)
+    top = load(args.data, "zprime_tt", args.max_events)
+    if qcd is None or sig is None:
+        raise SystemExit(f"need {args.data}/qcd and {args.data}/wprime_wz_80 datasets")
+    bg_train, bg_test = halves(qcd, 0)
+    sig_train, sig_test = halves(sig, 1)
+    test = concat([bg_test, sig_test])
+    is_sig = test.is_signal
+    w_test = np.where(is_sig, 1.0, test.weights)
+    print(f"train: {len(bg_train)} qcd; test: {len(bg_test)} qcd + {len(sig_test)} "
+          f"wprime_wz_80; supervised also trains on {len(sig_train)} signal events")
+    results: list[dict[str, Any]] = []
+    only = {s.strip() for s in args.only.split(",") if s.strip()}
+
+    def record(label: str, feats: str, scores: np.ndarray, fit_s: float, extra: str = "",
+               ) -> None:
+        m = metrics(np.asarray(scores, float), is_sig, w_test)
+        row = {"detector": label, "features": feats, **m, "fit_s": fit_s, "note": extra}
+        results.append(row)
+        print(f"| {label:28s} | {feats:12s} | {m['auc']:.3f} | {m['max_sic']:6.2f} | "
+              f"{m['rej30']:8.1f} | {fit_s:7.1f} | {extra}", flush=True)
+
+    def ours(label: str, name: str, feats: str, *, y_train: Any = None,
+             train: EventSet | None = None, extra: str = "", **params: Any) -> Any:
+        if only and label not in only:
+            return None
+        det = make(name, features=feats, **params)
+        tr = train if train is not None else bg_train
+        _, fit_s = timed(lambda: det.fit(tr, y_train))
+        record(label, feats, det.score(test), fit_s, extra)
+        return det
+
+    print("\n| detector | features | AUC | max SIC | 1/eps_B @ eps_S=0.3 | fit [s] | note |")
+    print("|---|---|---|---|---|---|---|")
+    for feats in ("lhco", "physics"):
+        ours(f"iforest/{feats}", "iforest", feats)
+        ours(f"knn/{feats}", "knn", feats)
+        ours(f"gmm/{feats}", "gmm", feats)
+        ours(f"mahalanobis/{feats}", "mahalanobis", feats)
+        ours(f"ae/{feats}", "ae", feats)
+        ours(f"vae-input/{feats}", "vae", feats)
+        ours(f"vae-latent/{feats}", "vae", feats, score_space="latent")
+        ours(f"flow/{feats}", "flow", feats)
+        ours(f"svdd/{feats}", "svdd", feats)
+    ours("flow-nsf/physics", "flow", "physics", kind="nsf")
+    ours("ensemble(ae,5)/physics", "ensemble", "physics", base="ae", n=5)
+    ours("ensemble(ae,5)-std/physics", "ensemble", "physics", base="ae", n=5,
+         score_mode="std", extra="epistemic std as score")
+    ours("ensemble(flow,5)/physics", "ensemble", "physics", base="flow", n=5)
+    ours("mc_dropout(ae)/physics", "mc_dropout", "physics", base="ae")
+    if top is not None:
+        tr = concat([bg_train, top])
+        y_oe = np.r_[np.zeros(len(bg_train), int), np.ones(len(top), int)]
+        ours("oe_vae/physics", "oe_vae", "physics", y_train=y_oe, train=tr,
+             extra="exposure: zprime_tt")
+    bgs = [p for p in ("ttbar", "wjets", "zjets") if (args.data / p / "manifest.json").is_file()]
+    if bgs:
+        extra_bg = [load(args.data, p, args.max_events) for p in bgs]
+        tr = concat([bg_train, *[e for e in extra_bg if e is not None]])
+        for name in ("msp", "energy"):
+            ours(f"{name}/physics", name, "physics", train=tr, y_train=tr.labels)
+    else:
+        print("| msp, energy | - | - | - | - | - | n/a: only one background class (qcd) |")
+    sup_train = concat([bg_train, sig_train])
+    for feats in ("lhco", "physics"):
+        ours(f"supervised/{feats}", "supervised", feats, train=sup_train,
+             y_train=sup_train.is_signal.astype(int), extra="upper bound (sees signal)")
+    if qcd.has_constituents and sig.has_constituents:
+        ours("set_ae(deepsets)", "set_ae", "lhco")
+        ours("set_ae(transformer)", "set_ae", "lhco", encoder="transformer")
+        ours("image_ae", "image_ae", "lhco")
+    else:
+        print("| set_ae, image_ae | - | - | - | - | - | n/a: sample has no constituents |")
+
+    if not args.skip_pyod:
+        for feats in ("lhco", "physics"):
+            Xtr = high_level_features(bg_train, feats)
+            sc = Standardizer().fit(Xtr, bg_train.weights)
+            Xtr, Xte = sc.transform(Xtr), sc.transform(high_level_features(test, feats))
+            for label, factory in pyod_models(Xtr.shape[1]).items():
+                if only and label not in only:
+                    continue
+                model = factory()
+                _, fit_s = timed(lambda m=model, x=Xtr: m.fit(x))
+                record(f"{label}/{feats}", feats, model.decision_function(Xte), fit_s,
+                       "PyOD defaults, unweighted")
+
+    # ---------------- inverted task: train on zprime_tt, detect qcd
+    inverted = []
+    if top is not None and (not only or "inverted" in only):
+        top_train, top_test = halves(top, 2)
+        inv_test = concat([top_test, bg_test])
+        inv_is_sig = inv_test.labels == "qcd"
+        inv_w = np.where(inv_is_sig, 1.0, 1.0)
+        print("\nInverted task (train on zprime_tt, qcd is the anomaly)\n")
+        print("| detector | features | AUC | max SIC | normal task AUC |")
+        print("|---|---|---|---|---|")
+        for name in ("ae", "vae", "flow"):
+            det = make(name, features="physics").fit(top_train)
+            m = metrics(det.score(inv_test), inv_is_sig, inv_w)
+            normal = next((r["auc"] for r in results if r["detector"] ==
+                           {"ae": "ae", "vae": "vae-input", "flow": "flow"}[name] + "/physics"),
+                          float("nan"))
+            inverted.append({"detector": name, **m, "normal_auc": normal})
+            print(f"| {name} | physics | {m['auc']:.3f} | {m['max_sic']:.2f} | {normal:.3f} |")
+
+    # ---------------- decorrelation: ae with / without DisCo on mj1
+    decor = []
+    if not only or "decor" in only:
+        print("\nDecorrelation (observable: background mj1; cut at eps_S = 0.5)\n")
+        print("| detector | AUC | max SIC | R50 | 1/JSD | 1/JSD floor |")
+        print("|---|---|---|---|---|---|")
+        obs_test = test.column("mj1")
+        for label, params in (("ae", {}),
+                              ("ae + DisCo(mj1)", {"decorrelate": "disco",
+                                                   "decor_strength": 100.0})):
+            det = make("ae", features="physics", **params).fit(
+                bg_train, observable=bg_train.column("mj1"))
+            s = det.score(test)
+            m = metrics(s, is_sig, w_test)
+            jsd, r50, floor = jsd_pass_fail(s, is_sig, w_test, obs_test)
+            decor.append({"detector": label, **m, "R50": r50, "inv_jsd": 1 / jsd,
+                          "inv_jsd_floor": 1 / floor})
+            print(f"| {label} | {m['auc']:.3f} | {m['max_sic']:.2f} | {r50:.1f} | "
+                  f"{1 / jsd:.1f} | {1 / floor:.0f} |")
+
+    # ---------------- throughput
+    speed = {}
+    if not only or "speed" in only:
+        det = make("ae", features="physics").fit(bg_train)
+        X = det.as_array(test)
+        reps = max(1, 1_000_000 // len(X))
+        big = np.tile(X, (reps, 1))
+        det.score(big[:1000])
+        _, dt = timed(lambda: det.score(big))
+        speed = {"ae_events_per_s": len(big) / dt, "n": len(big)}
+        print(f"\nae scoring throughput: {len(big) / dt:,.0f} events/s "
+              f"({len(big):,} events, {torch.get_num_threads()} torch thread)")
+
+    if args.json:
+        args.json.write_text(json.dumps({"main": results, "inverted": inverted,
+                                         "decorrelation": decor, "speed": speed}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
