@@ -21,9 +21,12 @@ Protocol
   the only choice made is the input feature set, reported per row.
 * ``oe_vae`` exposure set: ``zprime_tt`` (fully hadronic tops: three-prong, m ≈ 174 GeV),
   disjoint from the test signal (W'→WZ, two-prong, 80/91 GeV).
+* Cross-check signal: the same scores on ``qcd`` vs a held-out half of ``zprime_tt`` (the
+  per-jet feature choice was made on W'→WZ; Z'→tt̄ is the unseen check).
 * Inverted task: ``ae``, ``vae``, ``flow`` trained on ``zprime_tt``, detecting ``qcd``.
-* Decorrelation: ``ae`` with and without DisCo on the lighter-jet mass ``mj1`` (a feature
-  itself): 1/JSD of background ``mj1`` passing vs failing the cut at ε_S = 0.5, and R50.
+* Decorrelation: ``ae`` (lhco features) with and without DisCo / adversary on the
+  lighter-jet mass ``mj1`` (a feature itself): 1/JSD of background ``mj1`` passing vs
+  failing the cut at ε_S = 0.5, and R50.
 * Speed: fit time per detector; scoring throughput of ``ae`` on ≥ 1M events.
 """
 
@@ -177,35 +180,69 @@ def main() -> None:
         raise SystemExit(f"need {args.data}/qcd and {args.data}/wprime_wz_80 datasets")
     bg_train, bg_test = halves(qcd, 0)
     sig_train, sig_test = halves(sig, 1)
-    test = concat([bg_test, sig_test])
-    is_sig = test.is_signal
-    w_test = np.where(is_sig, 1.0, test.weights)
-    print(f"train: {len(bg_train)} qcd; test: {len(bg_test)} qcd + {len(sig_test)} "
-          f"wprime_wz_80; supervised also trains on {len(sig_train)} signal events")
+    parts = [bg_test, sig_test]
+    top_train = top_test = None
+    if top is not None:
+        top_train, top_test = halves(top, 2)
+        parts.append(top_test)
+    test = concat(parts)
+    labels = test.labels
+    is_bg = labels == "qcd"
+    w_all = np.where(is_bg, test.weights, 1.0)  # background: physical weights; signal: 1
+    main_sel = is_bg | (labels == "wprime_wz_80")
+    top_sel = is_bg | (labels == "zprime_tt")
+    print(f"train: {len(bg_train)} qcd (Σw = {bg_train.weights.sum():.4g}); test: "
+          f"{len(bg_test)} qcd + {len(sig_test)} wprime_wz_80"
+          + (f" (+ {len(top_test)} zprime_tt cross-check)" if top_test is not None else "")
+          + f"; supervised also trains on {len(sig_train)} signal events")
     results: list[dict[str, Any]] = []
     only = {s.strip() for s in args.only.split(",") if s.strip()}
 
     def record(label: str, feats: str, scores: np.ndarray, fit_s: float, extra: str = "",
-               ) -> None:
-        m = metrics(np.asarray(scores, float), is_sig, w_test)
-        row = {"detector": label, "features": feats, **m, "fit_s": fit_s, "note": extra}
+               cross: bool = True) -> None:
+        scores = np.asarray(scores, float)
+        m = metrics(scores[main_sel], ~is_bg[main_sel], w_all[main_sel])
+        row: dict[str, Any] = {"detector": label, "features": feats, **m, "fit_s": fit_s,
+                               "note": extra}
+        ct = ""
+        if cross and top_test is not None:
+            mt = metrics(scores[top_sel], ~is_bg[top_sel], w_all[top_sel])
+            row.update({"top_auc": mt["auc"], "top_max_sic": mt["max_sic"]})
+            ct = f"{mt['auc']:.3f} | {mt['max_sic']:5.2f}"
+        else:
+            ct = "- | -"
         results.append(row)
-        print(f"| {label:28s} | {feats:12s} | {m['auc']:.3f} | {m['max_sic']:6.2f} | "
-              f"{m['rej30']:8.1f} | {fit_s:7.1f} | {extra}", flush=True)
+        print(f"| {label:30s} | {feats:8s} | {m['auc']:.3f} | {m['max_sic']:5.2f} | "
+              f"{m['rej30']:8.1f} | {ct} | {fit_s:6.1f} | {extra}", flush=True)
 
     def ours(label: str, name: str, feats: str, *, y_train: Any = None,
-             train: EventSet | None = None, extra: str = "", **params: Any) -> Any:
+             train: EventSet | None = None, extra: str = "", cross: bool = True,
+             **params: Any) -> Any:
         if only and label not in only:
             return None
-        det = make(name, features=feats, **params)
+        if name != "per_jet":
+            params["features"] = feats
+        det = make(name, **params)
         tr = train if train is not None else bg_train
         _, fit_s = timed(lambda: det.fit(tr, y_train))
-        record(label, feats, det.score(test), fit_s, extra)
+        record(label, feats, det.score(test), fit_s, extra, cross)
         return det
 
-    print("\n| detector | features | AUC | max SIC | 1/eps_B @ eps_S=0.3 | fit [s] | note |")
-    print("|---|---|---|---|---|---|---|")
-    for feats in ("lhco", "physics"):
+    print("\n| detector | features | AUC | max SIC | 1/eps_B @ eps_S=0.3 | Z'->tt AUC | "
+          "Z'->tt max SIC | fit [s] | note |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    jets_note = "per-jet copula of (m_sd, nconst)"
+    ours("per_jet(gmm,copula,min)", "per_jet", "jets", aggregate="min",
+         extra=jets_note + "; event = min over jets")
+    ours("per_jet(gmm,copula,max)", "per_jet", "jets", aggregate="max",
+         extra=jets_note + "; event = max over jets (default)")
+    ours("per_jet(flow,copula,min)", "per_jet", "jets", base="flow", aggregate="min",
+         extra=jets_note)
+    ours("per_jet(gmm,copula,min)+tau21", "per_jet", "jets", aggregate="min",
+         jet_features=["mj{j}_sd", "tau21_j{j}", "nconst_j{j}"], extra="(m_sd, tau21, nconst)")
+    ours("per_jet(gmm,raw,min)", "per_jet", "jets", space="raw", aggregate="min",
+         extra="plain density, no copula")
+    for feats in ("lhco", "physics", "jetpair"):
         ours(f"iforest/{feats}", "iforest", feats)
         ours(f"knn/{feats}", "knn", feats)
         ours(f"gmm/{feats}", "gmm", feats)
@@ -221,11 +258,12 @@ def main() -> None:
          score_mode="std", extra="epistemic std as score")
     ours("ensemble(flow,5)/physics", "ensemble", "physics", base="flow", n=5)
     ours("mc_dropout(ae)/physics", "mc_dropout", "physics", base="ae")
-    if top is not None:
-        tr = concat([bg_train, top])
-        y_oe = np.r_[np.zeros(len(bg_train), int), np.ones(len(top), int)]
-        ours("oe_vae/physics", "oe_vae", "physics", y_train=y_oe, train=tr,
-             extra="exposure: zprime_tt")
+    if top_train is not None:
+        tr = concat([bg_train, top_train])
+        y_oe = np.r_[np.zeros(len(bg_train), int), np.ones(len(top_train), int)]
+        for feats in ("physics", "jetpair"):
+            ours(f"oe_vae/{feats}", "oe_vae", feats, y_train=y_oe, train=tr, cross=False,
+                 extra="exposure: zprime_tt (train half)")
     bgs = [p for p in ("ttbar", "wjets", "zjets") if (args.data / p / "manifest.json").is_file()]
     if bgs:
         extra_bg = [load(args.data, p, args.max_events) for p in bgs]
@@ -233,20 +271,20 @@ def main() -> None:
         for name in ("msp", "energy"):
             ours(f"{name}/physics", name, "physics", train=tr, y_train=tr.labels)
     else:
-        print("| msp, energy | - | - | - | - | - | n/a: only one background class (qcd) |")
+        print("| msp, energy | - | - | - | - | - | - | - | n/a: one background class (qcd) |")
     sup_train = concat([bg_train, sig_train])
-    for feats in ("lhco", "physics"):
+    for feats in ("lhco", "physics", "jetpair"):
         ours(f"supervised/{feats}", "supervised", feats, train=sup_train,
-             y_train=sup_train.is_signal.astype(int), extra="upper bound (sees signal)")
+             y_train=sup_train.is_signal.astype(int), extra="upper bound (sees W' signal)")
     if qcd.has_constituents and sig.has_constituents:
-        ours("set_ae(deepsets)", "set_ae", "lhco")
-        ours("set_ae(transformer)", "set_ae", "lhco", encoder="transformer")
-        ours("image_ae", "image_ae", "lhco")
+        ours("set_ae(deepsets)", "set_ae", "sets")
+        ours("set_ae(transformer)", "set_ae", "sets", encoder="transformer")
+        ours("image_ae", "image_ae", "images")
     else:
-        print("| set_ae, image_ae | - | - | - | - | - | n/a: sample has no constituents |")
+        print("| set_ae, image_ae | - | - | - | - | - | - | - | n/a: sample has no constituents |")
 
     if not args.skip_pyod:
-        for feats in ("lhco", "physics"):
+        for feats in ("lhco", "physics", "jetpair"):
             Xtr = high_level_features(bg_train, feats)
             sc = Standardizer().fit(Xtr, bg_train.weights)
             Xtr, Xte = sc.transform(Xtr), sc.transform(high_level_features(test, feats))
@@ -260,19 +298,17 @@ def main() -> None:
 
     # ---------------- inverted task: train on zprime_tt, detect qcd
     inverted = []
-    if top is not None and (not only or "inverted" in only):
-        top_train, top_test = halves(top, 2)
-        inv_test = concat([top_test, bg_test])
-        inv_is_sig = inv_test.labels == "qcd"
-        inv_w = np.where(inv_is_sig, 1.0, 1.0)
+    if top_train is not None and top_test is not None and (not only or "inverted" in only):
+        inv = concat([top_test, bg_test])
+        inv_is_sig = inv.labels == "qcd"
+        inv_w = np.ones(len(inv))
         print("\nInverted task (train on zprime_tt, qcd is the anomaly)\n")
-        print("| detector | features | AUC | max SIC | normal task AUC |")
+        print("| detector | features | AUC | max SIC | normal-task AUC |")
         print("|---|---|---|---|---|")
-        for name in ("ae", "vae", "flow"):
+        for name, row in (("ae", "ae"), ("vae", "vae-input"), ("flow", "flow")):
             det = make(name, features="physics").fit(top_train)
-            m = metrics(det.score(inv_test), inv_is_sig, inv_w)
-            normal = next((r["auc"] for r in results if r["detector"] ==
-                           {"ae": "ae", "vae": "vae-input", "flow": "flow"}[name] + "/physics"),
+            m = metrics(det.score(inv), inv_is_sig, inv_w)
+            normal = next((r["auc"] for r in results if r["detector"] == f"{row}/physics"),
                           float("nan"))
             inverted.append({"detector": name, **m, "normal_auc": normal})
             print(f"| {name} | physics | {m['auc']:.3f} | {m['max_sic']:.2f} | {normal:.3f} |")
@@ -280,18 +316,21 @@ def main() -> None:
     # ---------------- decorrelation: ae with / without DisCo on mj1
     decor = []
     if not only or "decor" in only:
-        print("\nDecorrelation (observable: background mj1; cut at eps_S = 0.5)\n")
+        print("\nDecorrelation (observable: mj1, a feature itself; cut at eps_S = 0.5)\n")
         print("| detector | AUC | max SIC | R50 | 1/JSD | 1/JSD floor |")
         print("|---|---|---|---|---|---|")
-        obs_test = test.column("mj1")
+        obs = test.column("mj1")[main_sel]
         for label, params in (("ae", {}),
                               ("ae + DisCo(mj1)", {"decorrelate": "disco",
-                                                   "decor_strength": 100.0})):
-            det = make("ae", features="physics", **params).fit(
+                                                   "decor_strength": 100.0}),
+                              ("ae + adversary(mj1)", {"decorrelate": "adversarial",
+                                                       "decor_strength": 10.0})):
+            det = make("ae", features="lhco", **params).fit(
                 bg_train, observable=bg_train.column("mj1"))
-            s = det.score(test)
-            m = metrics(s, is_sig, w_test)
-            jsd, r50, floor = jsd_pass_fail(s, is_sig, w_test, obs_test)
+            s = det.score(test)[main_sel]
+            y, w = ~is_bg[main_sel], w_all[main_sel]
+            m = metrics(s, y, w)
+            jsd, r50, floor = jsd_pass_fail(s, y, w, obs)
             decor.append({"detector": label, **m, "R50": r50, "inv_jsd": 1 / jsd,
                           "inv_jsd_floor": 1 / floor})
             print(f"| {label} | {m['auc']:.3f} | {m['max_sic']:.2f} | {r50:.1f} | "
@@ -302,8 +341,7 @@ def main() -> None:
     if not only or "speed" in only:
         det = make("ae", features="physics").fit(bg_train)
         X = det.as_array(test)
-        reps = max(1, 1_000_000 // len(X))
-        big = np.tile(X, (reps, 1))
+        big = np.tile(X, (max(1, 1_000_000 // len(X)), 1))
         det.score(big[:1000])
         _, dt = timed(lambda: det.score(big))
         speed = {"ae_events_per_s": len(big) / dt, "n": len(big)}

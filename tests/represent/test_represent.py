@@ -116,9 +116,11 @@ def test_event_images_real(small_dijet: EventSet) -> None:
 
 def test_jet_features(small_dijet: EventSet) -> None:
     J = jet_features(small_dijet)
-    assert J.shape == (len(small_dijet), 2, 3)
+    assert J.shape == (len(small_dijet), 2, 2)
     np.testing.assert_array_equal(J[:, 1, 0], small_dijet.column("mj2_sd"))
-    np.testing.assert_array_equal(J[:, 0, 2], small_dijet.column("nconst_j1"))
+    np.testing.assert_array_equal(J[:, 0, 1], small_dijet.column("nconst_j1"))
+    J3 = jet_features(small_dijet, ["mj{j}_sd", "tau21_j{j}", "nconst_j{j}"])
+    np.testing.assert_array_equal(J3[:, 0, 1], small_dijet.column("tau21_j1"))
     with pytest.raises(Exception, match="must each contain"):
         jet_features(small_dijet, ["mj1"])
 
