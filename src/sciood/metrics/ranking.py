@@ -1,0 +1,510 @@
+"""Weighted ranking metrics: ROC, SIC, rejection, efficiency, AUROC, AUPR (sort-bound).
+
+Every function takes ``y`` (1 = signal / anomaly, 0 = background), ``score`` (higher = more
+anomalous) and optional per-event ``sample_weight`` (negative Monte-Carlo weights are legal).
+
+All metrics are computed from one :class:`RankingCurve`: the scores are sorted **once**,
+the signal and background weights are accumulated in that order and read off at every
+distinct score (one ROC point per distinct threshold, exactly like scikit-learn), and every
+metric reuses that curve.  Build it yourself with :func:`ranking_curve` when you need several
+metrics of the same scores.
+
+Conventions (see ``docs/evaluation.md``)
+-----------------------------------------
+* ``ε_S(t) = Σ_{y=1, s≥t} w / Σ_{y=1} w`` and ``ε_B(t)`` likewise for the background; the
+  curve starts at the origin (threshold ``+inf``) and ends at ``(1, 1)``.
+* With negative weights the ROC may be locally non-monotone.  The area is the signed
+  trapezoid rule over the points *in threshold order* (no monotonicity check).  This equals
+  the weighted Mann–Whitney statistic ``Σ_i∈S Σ_j∈B w_i w_j ([s_i > s_j] + ½[s_i = s_j]) /
+  (W_S W_B)`` exactly, also for negative weights.
+* Working points (``ε_B`` at given ``ε_S`` and vice versa) are read at the *first crossing*
+  of the target in threshold order and interpolated linearly between the two bracketing ROC
+  points (for ties this is the randomised-cut convention).
+* ``max_sic`` only considers cuts whose passing background has a Kish effective count
+  ``n_eff = (Σw)² / Σw² ≥ min_background`` (default 50 unweighted-equivalent events).
+
+Example
+-------
+>>> import numpy as np
+>>> y = np.array([0, 0, 1, 1]); s = np.array([0.1, 0.4, 0.35, 0.8])
+>>> round(auc(y, s), 3)
+0.75
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from sciood.errors import DataError, StatisticsError
+
+__all__ = [
+    "DEFAULT_MIN_BACKGROUND",
+    "MetricWarning",
+    "RankingCurve",
+    "auc",
+    "average_precision",
+    "check_inputs",
+    "efficiency_at",
+    "fpr_at_tpr",
+    "max_sic",
+    "ranking_curve",
+    "rejection_at",
+    "roc_curve",
+    "sic_curve",
+]
+
+#: Minimum Kish effective number of background events passing a cut for ``max_sic``.
+DEFAULT_MIN_BACKGROUND = 50.0
+
+FloatArray = NDArray[np.float64]
+
+
+class MetricWarning(UserWarning):
+    """A metric was computed but the number deserves caution (e.g. infinite rejection)."""
+
+
+def check_inputs(
+    y: ArrayLike, score: ArrayLike, sample_weight: ArrayLike | None = None
+) -> tuple[NDArray[np.bool_], FloatArray, FloatArray]:
+    """Validate and convert ``(y, score, sample_weight)``.
+
+    Parameters
+    ----------
+    y : array_like, shape (n,)
+        Binary truth: 1 / True = signal (anomaly), 0 / False = background.
+    score : array_like, shape (n,)
+        Finite anomaly scores, higher = more anomalous.
+    sample_weight : array_like, shape (n,), optional
+        Finite per-event weights (may be negative). Default: all ones.
+
+    Returns
+    -------
+    y : ndarray of bool, shape (n,)
+    score : ndarray of float64, shape (n,)
+    weight : ndarray of float64, shape (n,)
+
+    Raises
+    ------
+    DataError
+        On a length mismatch, an empty input, labels other than 0/1, non-finite scores or
+        weights, a missing class, or a class whose total weight is not positive.
+    """
+    y_arr = np.asarray(y)
+    s_arr = np.asarray(score, dtype=np.float64)
+    if y_arr.ndim != 1 or s_arr.ndim != 1:
+        raise DataError(
+            f"y and score must be 1-D arrays, got shapes {y_arr.shape} and {s_arr.shape}; "
+            "pass one score per event"
+        )
+    n = y_arr.shape[0]
+    if s_arr.shape[0] != n:
+        raise DataError(
+            f"length mismatch: y has {n} entries but score has {s_arr.shape[0]}; pass one "
+            "score per event"
+        )
+    if n == 0:
+        raise DataError("no events: y and score are empty")
+    if y_arr.dtype == np.bool_:
+        yb = y_arr
+    else:
+        if not np.issubdtype(y_arr.dtype, np.number):
+            raise DataError(f"y must be 0/1 or boolean, got dtype {y_arr.dtype}")
+        bad = (y_arr != 0) & (y_arr != 1)
+        if bad.any():
+            raise DataError(
+                f"y must contain only 0 (background) and 1 (signal); found e.g. "
+                f"{y_arr[bad][0]!r}"
+            )
+        yb = y_arr == 1
+    n_nan = int(np.count_nonzero(~np.isfinite(s_arr)))
+    if n_nan:
+        raise DataError(
+            f"score contains {n_nan} non-finite values (NaN/inf); remove those events or fix "
+            "the detector before computing metrics"
+        )
+    if sample_weight is None:
+        w = np.ones(n, dtype=np.float64)
+    else:
+        w = np.asarray(sample_weight, dtype=np.float64)
+        if w.shape != (n,):
+            raise DataError(
+                f"sample_weight has shape {w.shape} but there are {n} events; pass one "
+                "weight per event"
+            )
+        if not np.isfinite(w).all():
+            raise DataError("sample_weight contains NaN or inf; fix the event weights")
+    n_sig = int(np.count_nonzero(yb))
+    if n_sig == 0 or n_sig == n:
+        which = "signal (y=1)" if n_sig == 0 else "background (y=0)"
+        raise DataError(
+            f"only one class present: no {which} events; ranking metrics need both signal "
+            "and background"
+        )
+    w_s = float(w[yb].sum())
+    w_b = float(w[~yb].sum())
+    if not (w_s > 0 and w_b > 0):
+        raise DataError(
+            f"total weights must be positive for both classes, got signal {w_s:g} and "
+            f"background {w_b:g}; check for all-zero or mostly negative weights"
+        )
+    return yb, s_arr, w
+
+
+@dataclass(frozen=True)
+class RankingCurve:
+    """Cumulative weighted counts at every distinct threshold, possibly for many replicas.
+
+    Attributes
+    ----------
+    thresholds : ndarray, shape (m,)
+        Distinct scores in decreasing order; point ``k`` means the cut ``score >= thresholds[k]``.
+    tps : ndarray, shape (..., m)
+        Signal weight passing each cut (leading axes: bootstrap replicas).
+    fps : ndarray, shape (..., m)
+        Background weight passing each cut.
+    fps_w2 : ndarray, shape (..., m)
+        Sum of squared background weights passing each cut (for the Kish effective count).
+    total_s, total_b : ndarray, shape (...)
+        Total signal / background weight.
+    """
+
+    thresholds: FloatArray
+    tps: FloatArray
+    fps: FloatArray
+    fps_w2: FloatArray
+    total_s: FloatArray
+    total_b: FloatArray
+
+    # --- curves --------------------------------------------------------------------------
+    @property
+    def eps_s(self) -> FloatArray:
+        """Signal efficiency, shape (..., m)."""
+        return self.tps / self.total_s[..., None]
+
+    @property
+    def eps_b(self) -> FloatArray:
+        """Background efficiency, shape (..., m)."""
+        return self.fps / self.total_b[..., None]
+
+    def n_eff_background(self) -> FloatArray:
+        """Kish effective number of background events passing each cut, shape (..., m)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.where(self.fps_w2 > 0, self.fps**2 / self.fps_w2, 0.0)
+        return np.asarray(out, dtype=np.float64)
+
+    def _with_origin(self, a: FloatArray) -> FloatArray:
+        pad = np.zeros((*a.shape[:-1], 1), dtype=a.dtype)
+        return np.concatenate([pad, a], axis=-1)
+
+    def sic(self) -> FloatArray:
+        """SIC = ε_S / √ε_B at every cut (NaN where ε_B ≤ 0), shape (..., m)."""
+        eb = self.eps_b
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.where(eb > 0, self.eps_s / np.sqrt(np.where(eb > 0, eb, 1.0)), np.nan)
+        return np.asarray(out, dtype=np.float64)
+
+    # --- scalar metrics (batched over leading axes) --------------------------------------
+    def auc(self) -> FloatArray:
+        """Signed trapezoid area under (ε_B, ε_S) in threshold order, shape (...)."""
+        x = self._with_origin(self.eps_b)
+        yv = self._with_origin(self.eps_s)
+        return np.asarray(
+            0.5 * np.sum(np.diff(x, axis=-1) * (yv[..., 1:] + yv[..., :-1]), axis=-1)
+        )
+
+    def average_precision(self) -> FloatArray:
+        """AP = Σ_k (R_k − R_{k−1}) P_k (scikit-learn's definition), shape (...)."""
+        ps = self.tps + self.fps
+        precision = np.zeros_like(self.tps)
+        np.divide(self.tps, ps, out=precision, where=ps != 0)
+        recall = self._with_origin(self.eps_s)
+        return np.asarray(np.sum(np.diff(recall, axis=-1) * precision, axis=-1))
+
+    def max_sic(self, min_background: float = DEFAULT_MIN_BACKGROUND) -> FloatArray:
+        """Maximum SIC over cuts with ≥ ``min_background`` effective background events.
+
+        Returns NaN (per replica) when no cut qualifies.
+        """
+        ok = (self.n_eff_background() >= min_background) & (self.fps > 0)
+        sic = np.where(ok, self.sic(), -np.inf)
+        best = sic.max(axis=-1)
+        return np.asarray(np.where(np.isfinite(best), best, np.nan), dtype=np.float64)
+
+    def eps_b_at(self, eff_s: ArrayLike) -> FloatArray:
+        """Background efficiency at signal efficiencies ``eff_s``, shape (..., k)."""
+        return _read_at(self._with_origin(self.eps_s), self._with_origin(self.eps_b), eff_s)
+
+    def eps_s_at(self, eps_b: ArrayLike) -> FloatArray:
+        """Signal efficiency at background efficiencies ``eps_b``, shape (..., k)."""
+        return _read_at(self._with_origin(self.eps_b), self._with_origin(self.eps_s), eps_b)
+
+    def rejection_at(self, eff_s: ArrayLike) -> FloatArray:
+        """Background rejection 1/ε_B at ``eff_s`` (inf where ε_B ≤ 0), shape (..., k)."""
+        eb = self.eps_b_at(eff_s)
+        with np.errstate(divide="ignore"):
+            return np.asarray(np.where(eb > 0, 1.0 / np.where(eb > 0, eb, 1.0), np.inf))
+
+
+def _read_at(x: FloatArray, yv: FloatArray, targets: ArrayLike) -> FloatArray:
+    """Interpolate ``yv`` at the first crossing of each target by ``x`` (threshold order).
+
+    ``x`` starts at 0 and ends at 1, so every target in [0, 1] is crossed.  The cumulative
+    maximum of ``x`` is monotone, so one ``searchsorted`` per replica finds the first point
+    ``i`` with ``x[i] >= t``; since it is a new maximum, ``x[i-1] < t <= x[i]`` and the linear
+    interpolation between points ``i-1`` and ``i`` is well defined even for negative weights.
+    """
+    t = np.atleast_1d(np.asarray(targets, dtype=np.float64))
+    if ((t < 0) | (t > 1) | ~np.isfinite(t)).any():
+        raise DataError(f"working points must be efficiencies in [0, 1], got {t.tolist()}")
+    lead = x.shape[:-1]
+    x2 = x.reshape(-1, x.shape[-1])
+    y2 = yv.reshape(-1, x.shape[-1])
+    out = np.empty((x2.shape[0], t.size))
+    cm = np.maximum.accumulate(x2, axis=-1)
+    for r in range(x2.shape[0]):  # few replicas per call; each row is one searchsorted
+        i = np.searchsorted(cm[r], t, side="left")
+        i = np.clip(i, 1, x2.shape[1] - 1)
+        x0, x1 = x2[r, i - 1], x2[r, i]
+        y0, y1 = y2[r, i - 1], y2[r, i]
+        dx = x1 - x0
+        frac = np.where(dx > 0, (t - x0) / np.where(dx > 0, dx, 1.0), 1.0)
+        out[r] = np.where(t <= 0, 0.0, y0 + np.clip(frac, 0.0, 1.0) * (y1 - y0))
+    return out.reshape(*lead, t.size)
+
+
+def ranking_curve(
+    y: ArrayLike, score: ArrayLike, sample_weight: ArrayLike | None = None
+) -> RankingCurve:
+    """Sort once and accumulate weights: the basis of every ranking metric.
+
+    Parameters
+    ----------
+    y : array_like, shape (n,)
+        1 = signal (anomaly), 0 = background.
+    score : array_like, shape (n,)
+        Anomaly score, higher = more anomalous.
+    sample_weight : array_like, shape (n,), optional
+        Per-event weights; negative values allowed.
+
+    Returns
+    -------
+    RankingCurve
+        With ``m`` = number of distinct scores.
+
+    Examples
+    --------
+    >>> c = ranking_curve([0, 1, 1], [0.2, 0.5, 0.5])
+    >>> c.thresholds.tolist(), c.eps_s.tolist(), c.eps_b.tolist()
+    ([0.5, 0.2], [1.0, 1.0], [0.0, 1.0])
+    """
+    yb, s, w = check_inputs(y, score, sample_weight)
+    order, idx = sort_order(s)
+    ys = yb[order]
+    ws = w[order]
+    w_sig = np.where(ys, ws, 0.0)
+    w_bkg = ws - w_sig
+    cs = np.cumsum(w_sig)
+    cb = np.cumsum(w_bkg)
+    cb2 = np.cumsum(w_bkg * w_bkg)
+    return RankingCurve(
+        thresholds=s[order[idx]],
+        tps=cs[idx],
+        fps=cb[idx],
+        fps_w2=cb2[idx],
+        total_s=np.asarray(cs[-1]),
+        total_b=np.asarray(cb[-1]),
+    )
+
+
+def sort_order(score: FloatArray) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Descending order of ``score`` and the last position of every distinct value.
+
+    Returns
+    -------
+    order : ndarray of intp, shape (n,)
+        Indices sorting ``score`` in decreasing order.
+    idx : ndarray of intp, shape (m,)
+        Positions (in sorted order) of the last event of each distinct score.
+    """
+    order = np.argsort(score)[::-1]
+    s_sorted = score[order]
+    idx = np.flatnonzero(s_sorted[1:] != s_sorted[:-1])
+    idx = np.append(idx, s_sorted.size - 1)
+    return order, idx
+
+
+def roc_curve(
+    y: ArrayLike, score: ArrayLike, sample_weight: ArrayLike | None = None
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Weighted ROC curve, one point per distinct threshold plus the origin.
+
+    Parameters
+    ----------
+    y : array_like, shape (n,)
+        1 = signal, 0 = background.
+    score : array_like, shape (n,)
+        Higher = more anomalous.
+    sample_weight : array_like, shape (n,), optional
+        Per-event weights; negative values allowed (the curve may then be non-monotone).
+
+    Returns
+    -------
+    eps_s : ndarray, shape (m + 1,)
+        Signal efficiency (true-positive rate), starting at 0.
+    eps_b : ndarray, shape (m + 1,)
+        Background efficiency (false-positive rate), starting at 0.
+    thresholds : ndarray, shape (m + 1,)
+        Decreasing; ``thresholds[0] = +inf`` (nothing passes).
+
+    Examples
+    --------
+    >>> es, eb, t = roc_curve([0, 1], [0.1, 0.9])
+    >>> es.tolist(), eb.tolist()
+    ([0.0, 1.0, 1.0], [0.0, 0.0, 1.0])
+    """
+    c = ranking_curve(y, score, sample_weight)
+    return (
+        c._with_origin(c.eps_s),
+        c._with_origin(c.eps_b),
+        np.concatenate([[np.inf], c.thresholds]),
+    )
+
+
+def sic_curve(
+    y: ArrayLike, score: ArrayLike, sample_weight: ArrayLike | None = None
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Significance-improvement curve SIC = ε_S / √ε_B versus ε_S.
+
+    Returns
+    -------
+    eps_s : ndarray, shape (m,)
+    sic : ndarray, shape (m,)
+        NaN where ε_B ≤ 0 (no background passes: SIC undefined).
+    thresholds : ndarray, shape (m,)
+    """
+    c = ranking_curve(y, score, sample_weight)
+    return c.eps_s, c.sic(), c.thresholds
+
+
+def max_sic(
+    y: ArrayLike,
+    score: ArrayLike,
+    sample_weight: ArrayLike | None = None,
+    *,
+    min_background: float = DEFAULT_MIN_BACKGROUND,
+) -> float:
+    """Maximum SIC over cuts keeping ≥ ``min_background`` effective background events.
+
+    Parameters
+    ----------
+    min_background : float, default 50
+        Minimum Kish effective count ``(Σw)²/Σw²`` of background events passing the cut;
+        tighter cuts are ignored because their SIC is dominated by the fluctuation of a
+        handful of background events.
+
+    Raises
+    ------
+    StatisticsError
+        If no cut keeps enough background (lower ``min_background`` or add events).
+    """
+    c = ranking_curve(y, score, sample_weight)
+    value = float(c.max_sic(min_background))
+    if not np.isfinite(value):
+        raise StatisticsError(
+            f"no cut keeps >= {min_background:g} effective background events (total "
+            f"n_eff = {float(c.n_eff_background()[-1]):.1f}); lower min_background or use "
+            "more background events"
+        )
+    return value
+
+
+def _scalar_or_array(values: FloatArray, target: float | Sequence[float]) -> float | FloatArray:
+    return float(values[0]) if np.ndim(target) == 0 else values
+
+
+def rejection_at(
+    y: ArrayLike,
+    score: ArrayLike,
+    eff_s: float | Sequence[float] = 0.5,
+    sample_weight: ArrayLike | None = None,
+) -> float | FloatArray:
+    """Background rejection 1/ε_B at signal efficiency ``eff_s``.
+
+    Parameters
+    ----------
+    eff_s : float or sequence of float
+        Target signal efficiencies in [0, 1]; e.g. the SPEC working points 0.2, 0.3, 0.5.
+
+    Returns
+    -------
+    float or ndarray, shape (k,)
+        ``inf`` (with a :class:`MetricWarning`) where no background passes.
+    """
+    c = ranking_curve(y, score, sample_weight)
+    r = c.rejection_at(eff_s)
+    if np.isinf(r).any():
+        warnings.warn(
+            "no background passes the cut at some requested signal efficiency: rejection is "
+            "infinite (limited by background statistics)",
+            MetricWarning,
+            stacklevel=2,
+        )
+    return _scalar_or_array(r, eff_s)
+
+
+def efficiency_at(
+    y: ArrayLike,
+    score: ArrayLike,
+    eps_b: float | Sequence[float] = 1e-3,
+    sample_weight: ArrayLike | None = None,
+) -> float | FloatArray:
+    """Signal efficiency ε_S at background efficiency ``eps_b``.
+
+    Warns (:class:`MetricWarning`) when ``eps_b`` is below the resolution of the background
+    sample, ``1 / n_eff``: the value is then an interpolation towards the origin.
+
+    Returns
+    -------
+    float or ndarray, shape (k,)
+    """
+    c = ranking_curve(y, score, sample_weight)
+    n_eff = float(c.n_eff_background()[-1])
+    if n_eff > 0 and (np.atleast_1d(eps_b) < 1.0 / n_eff).any():
+        warnings.warn(
+            f"eps_b below the background resolution 1/n_eff = {1.0 / n_eff:.2g}: the signal "
+            "efficiency there is interpolated, not measured; use more background events",
+            MetricWarning,
+            stacklevel=2,
+        )
+    return _scalar_or_array(c.eps_s_at(eps_b), eps_b)
+
+
+def fpr_at_tpr(
+    y: ArrayLike,
+    score: ArrayLike,
+    tpr: float = 0.95,
+    sample_weight: ArrayLike | None = None,
+) -> float:
+    """False-positive rate (background efficiency) at true-positive rate ``tpr`` (ML convention)."""
+    c = ranking_curve(y, score, sample_weight)
+    return float(c.eps_b_at(tpr)[0])
+
+
+def auc(y: ArrayLike, score: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
+    """Area under the weighted ROC curve (signed trapezoid in threshold order)."""
+    return float(ranking_curve(y, score, sample_weight).auc())
+
+
+def average_precision(
+    y: ArrayLike, score: ArrayLike, sample_weight: ArrayLike | None = None
+) -> float:
+    """Area under the precision–recall curve, ``Σ_k (R_k − R_{k−1}) P_k`` (as scikit-learn).
+
+    Depends on the signal fraction Σw_S / Σw; see ``evaluate(signal_fraction=...)``.
+    """
+    return float(ranking_curve(y, score, sample_weight).average_precision())
