@@ -47,7 +47,11 @@ class SculptingResult:
     r50 : float
         Background rejection ``1/ε_B`` at the working point (``eff_s``; "R50" for 0.5).
     floor : float
-        Mean JSD between two random halves of the background (statistical floor).
+        Mean JSD between two random halves of the background (the SPEC's statistical floor).
+    floor_matched : float
+        Mean JSD of a random split of the background with the *same* passing fraction as the
+        cut.  A small passing sample fluctuates more than a half, so this is the floor to
+        compare ``jsd`` with at high rejection (``floor`` underestimates it there).
     threshold : float
         Score cut: events with ``score >= threshold`` pass.
     eff_s : float
@@ -58,6 +62,7 @@ class SculptingResult:
     inv_jsd: float
     r50: float
     floor: float
+    floor_matched: float
     threshold: float
     eff_s: float
 
@@ -130,7 +135,7 @@ def sculpting_jsd(
     seed : int, default 0
         Seed of the random halvings for the floor.
     n_floor : int, default 5
-        Number of random halvings averaged for the floor.
+        Number of random splits averaged for ``floor`` and ``floor_matched``.
 
     Returns
     -------
@@ -180,15 +185,21 @@ def sculpting_jsd(
         )
     value = jsd(h_pass, h_fail)
     rng = np.random.default_rng(seed)
-    floors = []
+    n_pass = int(passing.sum())
+    floors: list[float] = []
+    matched: list[float] = []
     for _ in np.arange(max(1, int(n_floor))):
-        half = rng.permutation(ob.size) < ob.size // 2
-        floors.append(jsd(_hist(ob[half], wb[half], edges), _hist(ob[~half], wb[~half], edges)))
+        rank = rng.permutation(ob.size)
+        for size, out in ((ob.size // 2, floors), (n_pass, matched)):
+            a = rank < size
+            ha, hb = _hist(ob[a], wb[a], edges), _hist(ob[~a], wb[~a], edges)
+            out.append(jsd(ha, hb) if ha.sum() > 0 and hb.sum() > 0 else np.nan)
     return SculptingResult(
         jsd=value,
         inv_jsd=float(1.0 / value) if value > 0 else float("inf"),
         r50=r50,
-        floor=float(np.mean(floors)),
+        floor=float(np.nanmean(floors)),
+        floor_matched=float(np.nanmean(matched)),
         threshold=threshold,
         eff_s=float(eff_s),
     )
