@@ -56,63 +56,29 @@ N_MIN = 50.0
 
 
 # ------------------------------------------------------------------ metrics
-def _roc(scores: np.ndarray, is_sig: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Weighted (ε_S, ε_B, effective background count) for cuts at every distinct score."""
-    order = np.argsort(-scores, kind="stable")
-    s, y, ww = scores[order], is_sig[order], w[order]
-    ws = np.cumsum(np.where(y, ww, 0.0))
-    wb = np.cumsum(np.where(y, 0.0, ww))
-    wb2 = np.cumsum(np.where(y, 0.0, ww**2))
-    last = np.r_[np.flatnonzero(np.diff(s) != 0), len(s) - 1]
-    eff_s = ws[last] / ws[-1]
-    eff_b = wb[last] / wb[-1]
-    n_eff = np.where(wb2[last] > 0, wb[last] ** 2 / np.maximum(wb2[last], 1e-300), 0.0)
-    return eff_s, eff_b, n_eff
-
-
 def metrics(scores: np.ndarray, is_sig: np.ndarray, w: np.ndarray) -> dict[str, float]:
-    """AUC, max SIC (background ≥ N_MIN effective events) and 1/ε_B at ε_S = 0.3."""
-    try:  # prefer the package's metrics when they exist
-        from sciood.metrics import auc, max_sic, rejection_at  # type: ignore[attr-defined]
+    """AUC, max SIC (background ≥ 50 effective events) and 1/ε_B at ε_S = 0.3.
 
-        return {
-            "auc": float(auc(scores, is_sig, sample_weight=w)),
-            "max_sic": float(max_sic(scores, is_sig, sample_weight=w)),
-            "rej30": float(rejection_at(scores, is_sig, 0.3, sample_weight=w)),
-        }
-    except Exception:
-        pass
-    eff_s, eff_b, n_eff = _roc(scores, is_sig, w)
-    x = np.r_[0.0, eff_b]
-    y = np.r_[0.0, eff_s]
-    auc_v = float(np.sum(np.diff(x) * (y[1:] + y[:-1]) / 2))
-    ok = (n_eff >= N_MIN) & (eff_b > 0)
-    sic = np.where(ok, eff_s / np.sqrt(np.where(eff_b > 0, eff_b, 1.0)), 0.0)
-    i = np.searchsorted(eff_s, 0.3)
-    rej = float(1.0 / eff_b[i]) if i < len(eff_b) and eff_b[i] > 0 else float("inf")
-    return {"auc": auc_v, "max_sic": float(sic.max()), "rej30": rej}
+    All from :mod:`sciood.metrics` (weighted; ``rejection_at`` is ``inf`` when no background
+    passes the cut, i.e. limited by background statistics).
+    """
+    from sciood.metrics import auc, max_sic, rejection_at
+
+    y = np.asarray(is_sig).astype(int)
+    return {
+        "auc": float(auc(y, scores, sample_weight=w)),
+        "max_sic": float(max_sic(y, scores, sample_weight=w, min_background=N_MIN)),
+        "rej30": float(rejection_at(y, scores, 0.3, sample_weight=w)),
+    }
 
 
-def jsd_pass_fail(scores: np.ndarray, is_sig: np.ndarray, w: np.ndarray, obs: np.ndarray,
-                  eff: float = 0.5, bins: int = 50) -> tuple[float, float, float]:
-    """(JSD of background obs passing vs failing the cut at ε_S = eff, R = 1/ε_B, floor)."""
-    from scipy.spatial.distance import jensenshannon
+def sculpting(scores: np.ndarray, is_sig: np.ndarray, w: np.ndarray, obs: np.ndarray
+              ) -> tuple[float, float, float]:
+    """(JSD of background obs passing vs failing at ε_S = 0.5, R50, floor of random halves)."""
+    from sciood.metrics import sculpting_jsd
 
-    cut = np.quantile(scores[is_sig], 1.0 - eff)
-    bg = ~is_sig
-    edges = np.linspace(obs[bg].min(), obs[bg].max(), bins + 1)
-    passed = bg & (scores > cut)
-    failed = bg & (scores <= cut)
-    hp, _ = np.histogram(obs[passed], edges, weights=w[passed])
-    hf, _ = np.histogram(obs[failed], edges, weights=w[failed])
-    jsd = float(jensenshannon(np.clip(hp, 0, None), np.clip(hf, 0, None), base=2) ** 2)
-    rej = float(w[bg].sum() / max(w[passed].sum(), 1e-300))
-    half = np.random.default_rng(0).random(bg.sum()) < 0.5
-    ob, wb = obs[bg], w[bg]
-    h1, _ = np.histogram(ob[half], edges, weights=wb[half])
-    h2, _ = np.histogram(ob[~half], edges, weights=wb[~half])
-    floor = float(jensenshannon(h1, h2, base=2) ** 2)
-    return jsd, rej, floor
+    r = sculpting_jsd(obs, scores, np.asarray(is_sig).astype(int), 0.5, 50, sample_weight=w)
+    return r.jsd, r.r50, r.floor
 
 
 # ------------------------------------------------------------------ data
@@ -167,7 +133,9 @@ def main() -> None:
     ap.add_argument("data", type=Path)
     ap.add_argument("--max-events", type=int, default=None,
                     help="cap events read per process (quick runs)")
-    ap.add_argument("--only", default="", help="comma-separated row labels to run")
+    ap.add_argument("--only", default="", help="';'-separated row labels to run")
+    ap.add_argument("--constituents", type=Path, default=None,
+                    help="directory like DATA with constituents, for set_ae / image_ae")
     ap.add_argument("--skip-pyod", action="store_true")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
@@ -196,7 +164,7 @@ def main() -> None:
           + (f" (+ {len(top_test)} zprime_tt cross-check)" if top_test is not None else "")
           + f"; supervised also trains on {len(sig_train)} signal events")
     results: list[dict[str, Any]] = []
-    only = {s.strip() for s in args.only.split(",") if s.strip()}
+    only = {s.strip() for s in args.only.split(";") if s.strip()}
 
     def record(label: str, feats: str, scores: np.ndarray, fit_s: float, extra: str = "",
                cross: bool = True) -> None:
@@ -281,7 +249,8 @@ def main() -> None:
         ours("set_ae(transformer)", "set_ae", "sets", encoder="transformer")
         ours("image_ae", "image_ae", "images")
     else:
-        print("| set_ae, image_ae | - | - | - | - | - | - | - | n/a: sample has no constituents |")
+        print("| set_ae, image_ae | - | - | - | - | - | - | - | no constituents here: see the "
+              "constituent table |")
 
     if not args.skip_pyod:
         for feats in ("lhco", "physics", "jetpair"):
@@ -330,7 +299,7 @@ def main() -> None:
             s = det.score(test)[main_sel]
             y, w = ~is_bg[main_sel], w_all[main_sel]
             m = metrics(s, y, w)
-            jsd, r50, floor = jsd_pass_fail(s, y, w, obs)
+            jsd, r50, floor = sculpting(s, y, w, obs)
             decor.append({"detector": label, **m, "R50": r50, "inv_jsd": 1 / jsd,
                           "inv_jsd_floor": 1 / floor})
             print(f"| {label} | {m['auc']:.3f} | {m['max_sic']:.2f} | {r50:.1f} | "
@@ -348,9 +317,61 @@ def main() -> None:
         print(f"\nae scoring throughput: {len(big) / dt:,.0f} events/s "
               f"({len(big):,} events, {torch.get_num_threads()} torch thread)")
 
+    constituent_rows = constituent_models(args.constituents, args.max_events, only) \
+        if args.constituents else []
+
     if args.json:
         args.json.write_text(json.dumps({"main": results, "inverted": inverted,
-                                         "decorrelation": decor, "speed": speed}, indent=2))
+                                         "decorrelation": decor, "speed": speed,
+                                         "constituents": constituent_rows}, indent=2))
+
+
+def constituent_models(data: Path, max_events: int | None, only: set[str]
+                       ) -> list[dict[str, Any]]:
+    """set_ae / image_ae on a (smaller) sample with constituents, beside feature models."""
+    from pyod.models.knn import KNN
+
+    qcd, sig = load(data, "qcd", max_events), load(data, "wprime_wz_80", max_events)
+    if qcd is None or sig is None or not qcd.has_constituents:
+        print(f"\nno constituent sample in {data}")
+        return []
+    bg_train, bg_test = halves(qcd, 0)
+    test = concat([bg_test, sig])
+    y = test.is_signal
+    w = np.where(y, 1.0, test.weights)
+    print(f"\nConstituent models ({len(bg_train)} qcd train; test {len(bg_test)} qcd + "
+          f"{len(sig)} wprime_wz_80)\n")
+    print("| detector | input | AUC | max SIC | 1/eps_B @ eps_S=0.3 | fit [s] | "
+          "score [events/s] |")
+    print("|---|---|---|---|---|---|---|")
+    rows = []
+    configs: list[tuple[str, str, dict[str, Any]]] = [
+        ("set_ae(deepsets)", "set_ae", {}),
+        ("set_ae(transformer)", "set_ae", {"encoder": "transformer"}),
+        ("image_ae", "image_ae", {}),
+        ("per_jet(gmm,copula,min)", "per_jet", {"aggregate": "min"}),
+        ("flow/physics", "flow", {"features": "physics"}),
+    ]
+    for label, name, params in configs:
+        if only and label not in only and "constituents" not in only:
+            continue
+        det = make(name, **params)
+        _, fit_s = timed(lambda d=det: d.fit(bg_train))
+        X = det.as_array(test)
+        s, score_s = timed(lambda d=det, x=X: d.score(x))
+        m = metrics(s, y, w)
+        rows.append({"detector": label, **m, "fit_s": fit_s, "events_per_s": len(X) / score_s})
+        print(f"| {label} | {det.representation if name != 'per_jet' else 'jets'} | "
+              f"{m['auc']:.3f} | {m['max_sic']:.2f} | {m['rej30']:.1f} | {fit_s:.1f} | "
+              f"{len(X) / score_s:,.0f} |", flush=True)
+    Xtr = high_level_features(bg_train, "physics")
+    sc = Standardizer().fit(Xtr, bg_train.weights)
+    knn = KNN().fit(sc.transform(Xtr))
+    m = metrics(knn.decision_function(sc.transform(high_level_features(test, "physics"))), y, w)
+    rows.append({"detector": "pyod KNN/physics", **m})
+    print(f"| pyod KNN/physics | hlf | {m['auc']:.3f} | {m['max_sic']:.2f} | {m['rej30']:.1f} "
+          "| - | - |")
+    return rows
 
 
 if __name__ == "__main__":
