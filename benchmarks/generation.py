@@ -7,8 +7,8 @@ Prints tables (markdown) that go into benchmarks/RESULTS.md.
   selection, substructure (τ_N + soft drop, on selected events only), and Parquet storage.
   Target: our stages together ≤ 15 % of Pythia's ms/event with MPI on.
 * Workers: wall time of `generate` with 1 and 2 local worker processes, same shards.
-* Plateau: QCD generated with p̂T > 800 GeV; fraction of events passing the 1.2 TeV
-  leading-jet selection that come from p̂T < 1 TeV (the catalogue's lowest slice edge).
+* Plateau: σ·ε of the 1.2 TeV selection per QCD p̂T slice (600–800, 800–1000, 1000–1500,
+  > 1500 GeV): how much of the selected cross-section sits below the lowest generated edge.
 """
 
 from __future__ import annotations
@@ -74,28 +74,34 @@ def workers_speedup(events: int) -> tuple[float, float]:
     return times[0], times[1]
 
 
-def plateau(n: int) -> tuple[float, int, float]:
+PLATEAU_SLICES = ((600.0, 800.0, 6000), (800.0, 1000.0, 3000), (1000.0, 1500.0, 1000),
+                  (1500.0, None, 1000))
+
+
+def plateau(scale: float) -> list[tuple[str, float, float, int, int]]:
+    """Selected cross-section σ·ε per p̂T slice (QCD, MPI on), with its MC error."""
     from sciood.generate.detector import get_card, simulate
     from sciood.generate.jets import cluster_and_select
-    from sciood.generate.processes import Selection, get_process
+    from sciood.generate.processes import get_process
     from sciood.generate.pythia import PythiaSource
 
     proc = get_process("qcd")
-    settings = [s for s in proc.pythia_settings(0, mpi=True) if "pTHat" not in s]
-    src = PythiaSource([*settings, "PhaseSpace:pTHatMin = 800."], seed=9, where="qcd-plateau")
-    rng = np.random.default_rng(9)
-    pthat, lead = [], []
-    loose = Selection(leading_pt_min=0.0)
-    for _ in range(n // 100):
-        fs = src.next_batch(100)
-        jb = cluster_and_select(simulate(fs, get_card("sim"), rng), loose)
-        pthat.append(fs.pthat[jb.selected])
-        lead.append(jb.columns.get("lead_pt", np.zeros(0)))
-    p, lpt = np.concatenate(pthat), np.concatenate(lead)
-    sel = lpt > 1200.0
-    below = float(np.mean(p[sel] < 1000.0)) if sel.any() else float("nan")
-    # efficiency of the 1.2 TeV cut for events with pT-hat just above the slice edge
-    return below, int(sel.sum()), float(np.mean(lpt[(p > 1000) & (p < 1100)] > 1200.0))
+    base = [s for s in proc.pythia_settings(0, mpi=True) if "pTHat" not in s]
+    rows = []
+    for lo, hi, n in PLATEAU_SLICES:
+        n = max(100, int(n * scale) // 100 * 100)
+        cuts = [f"PhaseSpace:pTHatMin = {lo}"] + ([f"PhaseSpace:pTHatMax = {hi}"] if hi else [])
+        src = PythiaSource([*base, *cuts], seed=9, where="qcd-plateau")
+        rng = np.random.default_rng(9)
+        n_sel = 0
+        for _ in range(n // 100):
+            fs = src.next_batch(100)
+            n_sel += len(cluster_and_select(simulate(fs, get_card("sim"), rng),
+                                            proc.selection).selected)
+        sigma, _ = src.sigma()
+        label = f"{lo:.0f}–{hi:.0f}" if hi else f"> {lo:.0f}"
+        rows.append((label, sigma * n_sel / n, sigma * np.sqrt(max(n_sel, 1)) / n, n_sel, n))
+    return rows
 
 
 def main() -> None:
@@ -118,15 +124,17 @@ def main() -> None:
                   f"{r['storage']:.3f} | {ours:.2f} | {100 * ours / r['pythia']:.1f} % | "
                   f"{100 * r['selected_fraction']:.0f} % |")
     if not args.skip_workers:
-        t1, t2 = workers_speedup(max(args.events // 2, 200))
+        t1, t2 = workers_speedup(max(args.events, 1000))
         print(f"\n## Workers\n\n| workers | wall [s] | speed-up |\n|---|---|---|\n"
               f"| 1 | {t1:.1f} | 1.00 |\n| 2 | {t2:.1f} | {t1 / t2:.2f} |")
     if not args.skip_plateau:
-        below, n_sel, eff = plateau(3 * args.events)
-        print("\n## Trigger plateau (QCD, p̂T > 800 GeV sample)\n")
-        print(f"selected events (lead jet pT > 1.2 TeV): {n_sel}; fraction from p̂T < 1 TeV: "
-              f"{100 * below:.2f} %; selection efficiency for 1.0 < p̂T < 1.1 TeV: "
-              f"{100 * eff:.1f} %")
+        rows = plateau(args.events / 1000)
+        total = sum(r[1] for r in rows)
+        print("\n## Trigger plateau: selected QCD cross-section by generator p̂T slice\n")
+        print("| p̂T slice [GeV] | σ·ε [fb] | MC error [fb] | share | selected / generated |")
+        print("|---|---|---|---|---|")
+        for label, se, err, n_sel, n in rows:
+            print(f"| {label} | {se:.4g} | {err:.2g} | {100 * se / total:.1f} % | {n_sel} / {n} |")
 
 
 if __name__ == "__main__":

@@ -9,12 +9,14 @@ configuration hash.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 import sciood
 from sciood.data.eventset import EventSet
+from sciood.errors import ConfigError
 
 CACHE = Path(os.environ.get("SCIOOD_TEST_CACHE", Path(__file__).parent.parent / ".cache" /
                             "test-samples"))
@@ -24,8 +26,13 @@ def sample(process: str, n: int, seed: int, *, mpi: bool | None = None,
            variant: str = "sim") -> EventSet:
     """A small cached real sample of ``process`` (``n`` selected events)."""
     tag = f"{process}-{n}-{seed}-{variant}-{'def' if mpi is None else ('mpi' if mpi else 'nompi')}"
-    return sciood.generate(process, n, seed=seed, variant=variant, out=CACHE / tag, mpi=mpi,
-                           shard_size=max(n // 2, 1), workers=1)
+    kwargs = {"seed": seed, "variant": variant, "out": CACHE / tag, "mpi": mpi,
+              "shard_size": max(n // 2, 1), "workers": 1}
+    try:
+        return sciood.generate(process, n, **kwargs)
+    except ConfigError:  # the cached sample was made with other settings (code changed)
+        shutil.rmtree(CACHE / tag)
+        return sciood.generate(process, n, **kwargs)
 
 
 @pytest.fixture(scope="session")

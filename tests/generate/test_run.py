@@ -40,17 +40,19 @@ def test_counts_weights_and_provenance(tmp_path):
     es = sciood.generate("qcd", 40, seed=3, out=tmp_path / "q", shard_size=10)
     assert len(es) == 40
     man = json.loads((tmp_path / "q" / "manifest.json").read_text())
-    # two pT-hat slices with 60/40 split of selected events
-    rows = {k: sum(s["rows"] for s in man["shards"] if s["slice"] == k) for k in (0, 1)}
-    assert rows == {0: 24, 1: 16}
+    # three pT-hat slices with a 10/70/20 split of selected events
+    rows = {k: sum(s["rows"] for s in man["shards"] if s["slice"] == k) for k in (0, 1, 2)}
+    assert rows == {0: 4, 1: 28, 2: 8}
     # weights = sigma_slice / N_generated_slice exactly (unweighted Pythia events)
     w = es.weights
     pthat = es.column("pthat")
+    edges = [800.0, 1000.0, 1500.0, np.inf]
     for info in man["provenance"]["slices"]:
-        lo = 1000.0 if info["slice"] == 0 else 1500.0
-        in_slice = (pthat >= lo) & (pthat < (1500.0 if info["slice"] == 0 else np.inf))
+        k = info["slice"]
+        in_slice = (pthat >= edges[k]) & (pthat < edges[k + 1])
+        assert in_slice.sum() == rows[k]
         np.testing.assert_allclose(w[in_slice], info["sigma_fb"] / info["n_generated"])
-        assert info["n_generated"] >= rows[info["slice"]]
+        assert info["n_generated"] >= rows[k]
     prov = es.provenance
     assert prov["seed"] == 3 and prov["variant"] == "sim" and prov["mpi"] is True
     assert prov["versions"]["pythia8mc"] == "8.317.2"
