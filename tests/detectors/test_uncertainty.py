@@ -61,6 +61,6 @@ def test_uncertainty_errors() -> None:
     with pytest.raises(ConfigError, match="n >= 2"):
         make("ensemble", base="ae", n=1).fit(X)
     with pytest.raises(ConfigError, match="score_mode"):
-        make("ensemble", score_mode="median")
+        make("ensemble", score_mode="median").fit(X)
     with pytest.raises(ConfigError, match="wrap it"):
         make("ae").score_with_uncertainty(X)

@@ -47,10 +47,12 @@ class _Wrapper(Detector):
 
     def _store_wrapper(self, own: dict[str, Any], base_params: dict[str, Any]) -> None:
         own = {k: v for k, v in own.items() if k not in ("self", "__class__", "base_params")}
-        if own.get("score_mode") not in ("mean", "std"):
-            raise ConfigError(f"score_mode must be 'mean' or 'std', got {own.get('score_mode')!r}")
         self._store({**own, **base_params})
         self._base_params = dict(base_params)
+
+    def _check_mode(self) -> None:
+        if self.score_mode not in ("mean", "std"):
+            raise ConfigError(f"score_mode must be 'mean' or 'std', got {self.score_mode!r}")
 
     def _proto(self) -> Detector:
         return make(self.base, **self._base_kwargs())
@@ -95,6 +97,7 @@ class Ensemble(_Wrapper):
         self._store_wrapper(dict(locals()), base_params)
 
     def _fit_arrays(self, X: np.ndarray, y: Any, w: np.ndarray, obs: np.ndarray | None) -> None:
+        self._check_mode()
         if int(self.n) < 2:
             raise ConfigError(f"an ensemble needs n >= 2 members, got {self.n}")
         if self.base in ("ensemble", "mc_dropout"):
@@ -168,6 +171,7 @@ class MCDropout(_Wrapper):
         return {**self._base_params, "dropout": self.dropout, "seed": self.seed}
 
     def _fit_arrays(self, X: np.ndarray, y: Any, w: np.ndarray, obs: np.ndarray | None) -> None:
+        self._check_mode()
         if "dropout" not in detector_class(self.base).param_names():
             raise ConfigError(f"mc_dropout needs a torch detector with dropout; {self.base!r} "
                               "has none")
