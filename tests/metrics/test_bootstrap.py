@@ -9,7 +9,14 @@ import pytest
 from scipy.stats import norm
 
 from sciood.errors import ConfigError, UnknownNameError
-from sciood.metrics import auc, bootstrap, bootstrap_many, max_sic, rejection_at
+from sciood.metrics import (
+    auc,
+    bootstrap,
+    bootstrap_many,
+    max_sic,
+    ranking_curve,
+    rejection_at,
+)
 from sciood.metrics.bootstrap import CURVE_METRICS
 
 
@@ -39,7 +46,11 @@ def test_vectorised_equals_per_replica_loop(fast, kw):
     order = np.argsort(-s)
     y, s, w = y[order], s[order], w[order]
 
+    nominal_ok = ranking_curve(y, s, w).eligible(kw.get("min_background", 50.0))
+
     def slow(yy, ss, sample_weight=None, **k):  # opaque callable -> slow path
+        if fast is max_sic:  # replicas keep the nominal sample's eligible cuts
+            return ranking_curve(yy, ss, sample_weight).max_sic(eligible=nominal_ok)
         return fast(yy, ss, sample_weight=sample_weight, **k)
 
     with np.errstate(divide="ignore"):
@@ -90,6 +101,15 @@ def test_interval_width_matches_hanley_mcneil():
     assert np.std(res.replicas) == pytest.approx(se, rel=0.25)
     # 68 % interval ~ ±1 sigma
     assert (float(res.hi) - float(res.lo)) / 2 == pytest.approx(se, rel=0.3)
+
+
+def test_max_sic_interval_brackets_nominal():
+    """Replicas must not be biased by the Kish count of Poisson weights (≈ n/2)."""
+    for seed in range(3):
+        y, s, w = data(20 + seed, n=3000, shift=1.5)
+        res = bootstrap_many({"m": ("max_sic", {})}, y, s, w, n=100, seed=seed)["m"]
+        assert float(res.lo) < float(res.value) < float(res.hi)
+        assert abs(np.median(res.replicas) - float(res.value)) < float(res.hi - res.lo)
 
 
 def test_coverage_of_true_auc():

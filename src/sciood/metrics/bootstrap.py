@@ -33,7 +33,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -56,8 +56,12 @@ def _ap(c: RankingCurve) -> FloatArray:
     return c.average_precision()
 
 
-def _max_sic(c: RankingCurve, min_background: float = ranking.DEFAULT_MIN_BACKGROUND) -> FloatArray:
-    return c.max_sic(min_background)
+def _max_sic(
+    c: RankingCurve,
+    min_background: float = ranking.DEFAULT_MIN_BACKGROUND,
+    eligible: NDArray[np.bool_] | None = None,
+) -> FloatArray:
+    return c.max_sic(min_background, eligible)
 
 
 def _rejection_at(c: RankingCurve, eff_s: Any = 0.5) -> FloatArray:
@@ -227,11 +231,12 @@ def bootstrap_many(
     score: ArrayLike,
     sample_weight: ArrayLike | None = None,
     n: int = 200,
-    seed: int = 0,
+    seed: int | np.random.SeedSequence = 0,
     *,
     level: float = 0.68,
     max_elements: int = 4_000_000,
     n_threads: int | None = None,
+    undefined: Literal["raise", "nan"] = "raise",
 ) -> dict[str, BootstrapResult]:
     """Bootstrap several metrics on the **same** Poisson replicas.
 
@@ -243,7 +248,7 @@ def bootstrap_many(
         As for the ranking metrics.
     n : int, default 200
         Number of replicas.
-    seed : int, default 0
+    seed : int or numpy.random.SeedSequence, default 0
         Seed of the replica streams.
     level : float, default 0.68
         Central coverage of the percentile interval (0.68 = ±1σ).
@@ -251,6 +256,10 @@ def bootstrap_many(
         Maximum ``replicas × events`` per chunk (memory bound: ~5 such float64 arrays live).
     n_threads : int, optional
         Threads processing chunks (default: up to 2).
+    undefined : {"raise", "nan"}, default "raise"
+        What to do when a metric is undefined (NaN) on the nominal sample, e.g. ``max_sic``
+        without enough background: raise :class:`~sciood.errors.StatisticsError`, or return
+        NaN value and interval (the caller must report it).
 
     Returns
     -------
@@ -285,16 +294,21 @@ def bootstrap_many(
         curve = ranking.ranking_curve(yb, s, w)
         for name, (fn, kw) in fast.items():
             nominal[name] = np.asarray(fn(curve, **kw), dtype=np.float64)
+            if fn is _max_sic and "eligible" not in kw:
+                # replicas use the nominal eligible cuts (see RankingCurve.max_sic)
+                mb = kw.get("min_background", ranking.DEFAULT_MIN_BACKGROUND)
+                fast[name] = (fn, {**kw, "eligible": curve.eligible(mb)})
     for name, (fn_slow, kw) in slow.items():
         nominal[name] = np.asarray(fn_slow(yb, s, sample_weight=w, **kw), dtype=np.float64)
     for name, val in nominal.items():
-        if np.isnan(val).any():
+        if np.isnan(val).any() and undefined == "raise":
             raise StatisticsError(
                 f"metric {name!r} is undefined on the nominal sample (NaN); see its "
                 "documentation (e.g. max_sic needs min_background effective events)"
             )
 
-    seeds = np.random.SeedSequence(seed).spawn(int(n))
+    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    seeds = root.spawn(int(n))
     if fast:
         threads = _default_threads() if n_threads is None else int(n_threads)
         need_w2 = any(fn is _max_sic for fn, _ in fast.values())
@@ -317,7 +331,7 @@ def bootstrap_many(
     for name in metrics:
         r = np.concatenate(reps[name], axis=0)
         nan_frac = float(np.isnan(r).mean())
-        if nan_frac > 0.1:
+        if nan_frac > 0.1 and not np.isnan(nominal[name]).all():
             warnings.warn(
                 f"metric {name!r} is undefined in {100 * nan_frac:.0f}% of the bootstrap "
                 "replicas; its interval is unreliable",

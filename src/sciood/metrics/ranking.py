@@ -225,12 +225,29 @@ class RankingCurve:
         recall = self._with_origin(self.eps_s)
         return np.asarray(np.sum(np.diff(recall, axis=-1) * precision, axis=-1))
 
-    def max_sic(self, min_background: float = DEFAULT_MIN_BACKGROUND) -> FloatArray:
+    def eligible(self, min_background: float = DEFAULT_MIN_BACKGROUND) -> NDArray[np.bool_]:
+        """Cuts keeping ≥ ``min_background`` effective background events, shape (..., m)."""
+        return np.asarray((self.n_eff_background() >= min_background) & (self.fps > 0))
+
+    def max_sic(
+        self,
+        min_background: float = DEFAULT_MIN_BACKGROUND,
+        eligible: NDArray[np.bool_] | None = None,
+    ) -> FloatArray:
         """Maximum SIC over cuts with ≥ ``min_background`` effective background events.
+
+        Parameters
+        ----------
+        min_background : float
+            Minimum Kish effective background count passing the cut.
+        eligible : ndarray of bool, shape (m,), optional
+            Use these cuts instead of applying ``min_background`` (the bootstrap passes the
+            nominal sample's eligible cuts: Poisson(1) weights halve the Kish count of a
+            replica, which would otherwise bias its maximum low).
 
         Returns NaN (per replica) when no cut qualifies.
         """
-        ok = (self.n_eff_background() >= min_background) & (self.fps > 0)
+        ok = self.eligible(min_background) if eligible is None else eligible & (self.fps > 0)
         sic = np.where(ok, self.sic(), -np.inf)
         best = sic.max(axis=-1)
         return np.asarray(np.where(np.isfinite(best), best, np.nan), dtype=np.float64)
