@@ -343,8 +343,8 @@ def bootstrap_many(
             warnings.simplefilter("ignore", RuntimeWarning)
             lo, hi = np.nanpercentile(finite, q, axis=0)
         big = np.finfo(np.float64).max
-        lo = np.where(np.abs(lo) >= big, np.sign(lo) * np.inf, lo)
-        hi = np.where(np.abs(hi) >= big, np.sign(hi) * np.inf, hi)
+        lo = np.where(np.abs(lo) >= big, np.copysign(np.inf, lo), lo)
+        hi = np.where(np.abs(hi) >= big, np.copysign(np.inf, hi), hi)
         out[name] = BootstrapResult(value=nominal[name], lo=lo, hi=hi, replicas=r)
     return out
 
