@@ -132,7 +132,7 @@ def test_exports_round_trip(table) -> None:
 
 
 def test_registry_and_working_points(events, scores) -> None:
-    with pytest.raises(UnknownNameError, match="valid metric names are: .*auc"):
+    with pytest.raises(UnknownNameError, match=r"valid metric names are: .*auc"):
         get_metric("auroc")
     with pytest.raises(UnknownNameError):
         evaluate(scores, events, metrics=["auroc"])
