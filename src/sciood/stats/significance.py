@@ -378,6 +378,10 @@ class LimitResult:
     signal_total : float
         Sum of the nominal signal template, so ``observed * signal_total`` is a limit on
         the number of signal events.
+    observed_error : float or None
+        Toy (binomial) error of the observed limit for ``method="toys"``.
+    flags : list of str
+        Warnings, e.g. an expected-band entry the toy scan did not bracket (NaN).
     """
 
     observed: float
@@ -388,16 +392,24 @@ class LimitResult:
     workspace: dict[str, Any] = field(repr=False)
     signal_total: float = float("nan")
     n_toys: int = 0
+    observed_error: float | None = None
+    scan: NDArray[np.float64] | None = field(default=None, repr=False)
+    cls_observed: NDArray[np.float64] | None = field(default=None, repr=False)
+    flags: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly summary (without the workspace)."""
         return {
             "observed_limit_mu": self.observed,
             "expected_limit_mu": self.expected,
-            "expected_band_mu": [float(x) for x in self.expected_band],
+            "expected_band_mu": [
+                float(x) if math.isfinite(x) else None for x in self.expected_band
+            ],
+            "flags": self.flags,
             "cl": self.cl,
             "method": self.method,
             "n_toys": self.n_toys,
+            "observed_error_mu": self.observed_error,
             "signal_total": self.signal_total,
         }
 
@@ -440,6 +452,7 @@ def upper_limit(
     method: Literal["asymptotic", "toys"] = "asymptotic",
     n_toys: int = 500,
     mu_max: float | None = None,
+    scan: ArrayLike | None = None,
     seed: int = 0,
 ) -> LimitResult:
     """CLs upper limit on the signal strength with pyhf.
@@ -462,11 +475,15 @@ def upper_limit(
     cl : float
         Confidence level.
     method : {"asymptotic", "toys"}
-        Asymptotic formulae (``qtilde``) or pyhf pseudo-experiments (``n_toys`` per point).
+        Asymptotic formulae (``qtilde``, pyhf's TOMS748 root finding) or pyhf
+        pseudo-experiments (``ToyCalculator``, ``n_toys`` per point of ``scan``; the limit
+        is the linear interpolation of the CLs curve, ``observed_error`` its toy error).
     n_toys : int
         Toys per tested ``mu`` for ``method="toys"``.
     mu_max : float, optional
         Upper end of the search interval; default chosen from the counts.
+    scan : array-like, optional
+        ``mu`` values for ``method="toys"``; default 8 points around the asymptotic band.
     seed : int
         Seed for toys (numpy global RNG is seeded locally and restored).
 
@@ -516,15 +533,9 @@ def upper_limit(
     bounds = model.config.suggested_bounds()
     poi = model.config.poi_index
     bounds[poi] = (0.0, max(float(mu_max) * 2.0, 1.0))
-    kwargs: dict[str, Any] = {"test_stat": "qtilde", "par_bounds": bounds}
-    if method == "toys":
-        kwargs.update(calctype="toybased", ntoys=int(n_toys), track_progress=False)
-    elif method != "asymptotic":
+    if method not in ("asymptotic", "toys"):
         raise DataError(f"method {method!r} is not one of 'asymptotic', 'toys'")
-    # pyhf's numpy backend draws toys from numpy's global RNG (scipy.stats .rvs); seed it
-    # locally and restore the caller's state afterwards.
-    state = np.random.get_state()  # noqa: NPY002
-    np.random.seed(seed)  # noqa: NPY002
+    kwargs: dict[str, Any] = {"test_stat": "qtilde", "par_bounds": bounds}
     try:
         obs, exp = pyhf.infer.intervals.upper_limits.toms748_scan(
             data, model, 0.0, float(mu_max), level=1.0 - cl, rtol=1e-3, **kwargs
@@ -534,12 +545,41 @@ def upper_limit(
             f"CLs limit not found in mu ∈ [0, {mu_max:g}] ({exc}); pass a larger mu_max "
             "or check that the signal template is not negligible"
         ) from exc
-    finally:
-        np.random.set_state(state)  # noqa: NPY002
     band = np.array([float(x) for x in exp])
     obs_f = float(obs)
-    if not (math.isfinite(obs_f) and np.all(np.isfinite(band))):
-        raise StatisticsError("pyhf returned a non-finite limit; check the templates")
+    obs_err = None
+    grid = cls_obs = None
+    if method == "toys":
+        if scan is None:
+            lo = 0.5 * min(obs_f, float(band[0]))
+            hi = 1.5 * max(obs_f, float(band[4]))
+            scan = np.linspace(lo, hi, 8)
+        grid = np.sort(np.asarray(scan, dtype=float))
+        if grid.size < 2 or grid[0] <= 0:
+            raise DataError("scan must hold at least two positive mu values")
+        # pyhf's numpy backend draws toys from numpy's global RNG (scipy.stats .rvs); seed
+        # it locally and restore the caller's state afterwards.
+        state = np.random.get_state()  # noqa: NPY002
+        np.random.seed(seed)  # noqa: NPY002
+        try:
+            pts = [_toy_cls(pyhf, model, data, float(m), bounds, int(n_toys)) for m in grid]
+        finally:
+            np.random.set_state(state)  # noqa: NPY002
+        cls_obs = np.array([p[0] for p in pts])
+        cls_err = np.array([p[2] for p in pts])
+        cls_exp = np.array([p[1] for p in pts])  # (n_scan, 5)
+        obs_f, obs_err = _crossing(grid, cls_obs, 1.0 - cl, cls_err)
+        band = np.array([_crossing(grid, cls_exp[:, i], 1.0 - cl)[0] for i in range(5)])
+    if not math.isfinite(obs_f):
+        raise StatisticsError(
+            "the observed CLs curve does not cross the level inside the scanned mu range; "
+            "widen `scan`"
+        )
+    flags = []
+    if not np.all(np.isfinite(band)):
+        flags.append(
+            "expected band not bracketed by the toy scan (NaN entries); widen `scan` to get it"
+        )
     return LimitResult(
         observed=obs_f,
         expected=float(band[2]),
@@ -549,4 +589,62 @@ def upper_limit(
         workspace=spec,
         signal_total=s_tot,
         n_toys=int(n_toys) if method == "toys" else 0,
+        observed_error=obs_err,
+        scan=grid,
+        cls_observed=cls_obs,
+        flags=flags,
     )
+
+
+def _toy_cls(
+    pyhf: Any, model: Any, data: Any, mu: float, bounds: Any, n_toys: int
+) -> tuple[float, NDArray[np.float64], float]:
+    """Observed CLs, expected CLs band (5,) and the toy error of the observed CLs.
+
+    The expected band is taken from the background-only toys as pyhf does, but with
+    numpy's current ``percentile`` (pyhf 0.7's toy band uses a removed numpy keyword).
+    """
+    calc = pyhf.infer.calculators.ToyCalculator(
+        data, model, par_bounds=bounds, test_stat="qtilde", ntoys=n_toys, track_progress=False
+    )
+    sb, b = calc.distributions(mu)
+    clsb, clb, cls = (float(x) for x in calc.pvalues(calc.teststatistic(mu), sb, b))
+    per_toy = np.array([float(calc.pvalues(t, sb, b)[2]) for t in b.samples])
+    exp = np.percentile(per_toy, 100.0 * sps.norm.cdf([-2.0, -1.0, 0.0, 1.0, 2.0]))
+    rel2 = 0.0
+    for p in (clsb, clb):
+        if p > 0:
+            rel2 += (1.0 - p) / (p * n_toys)  # binomial: var(p)/p² = (1-p)/(p N)
+    return cls, np.asarray(exp, dtype=float), cls * math.sqrt(rel2)
+
+
+def _crossing(
+    grid: NDArray[np.float64],
+    cls: NDArray[np.float64],
+    level: float,
+    err: NDArray[np.float64] | None = None,
+) -> tuple[float, float | None]:
+    """First downward crossing of ``level`` by a CLs curve.
+
+    Interpolates ``log CLs`` linearly in ``mu`` (CLs falls roughly exponentially), and
+    propagates the toy errors of the two bracketing points to ``mu``.
+    """
+    below = np.flatnonzero(cls <= level)
+    if below.size == 0 or below[0] == 0:
+        return float("nan"), None
+    i = int(below[0])
+    x0, x1 = float(grid[i - 1]), float(grid[i])
+    y0, y1 = math.log(max(float(cls[i - 1]), 1e-12)), math.log(max(float(cls[i]), 1e-12))
+    if y0 == y1:
+        return x1, None
+    slope = (y1 - y0) / (x1 - x0)  # d log CLs / d mu
+    x = x0 + (math.log(level) - y0) / slope
+    e = None
+    if err is not None:
+        # relative CLs errors at the two points, weighted by the interpolation position
+        f = (x - x0) / (x1 - x0)
+        rel = math.hypot(
+            (1 - f) * err[i - 1] / max(cls[i - 1], 1e-12), f * err[i] / max(cls[i], 1e-12)
+        )
+        e = float(rel / abs(slope))
+    return x, e
