@@ -636,7 +636,8 @@ class HuntResult:
         Its observed local significance / p-value.
     local_z_expected : float or None
         Expected (Asimov) local significance of the injected signal in the window where
-        it is largest (needs ``is_signal``).
+        it is largest (needs ``is_signal``): true signal ``s`` and true background ``b``
+        in the window (MC truth), with the masked fit's relative uncertainty on ``b``.
     global_z_observed, global_p_observed : float or None
         Observed global significance (look-elsewhere corrected); ``None`` when no toys.
     global_method : str
@@ -922,14 +923,20 @@ def bump_hunt(
     )
 
     if truth is not None:
+        # expected (Asimov): true signal and true background in the window (MC truth),
+        # with the relative background uncertainty of the masked fit
         s_hist, _ = _histogram(obs[keep & truth], w[keep & truth], edges)
+        b_hist, b2_hist = _histogram(obs[keep & ~truth], w[keep & ~truth], edges)
         z_exp = np.full(win.shape[0], np.nan)
         for iw in range(win.shape[0]):
-            if sc_obs.failed[iw]:
+            a, b_ = int(win[iw, 0]), int(win[iw, 1])
+            b_true, b2 = float(b_hist[a:b_].sum()), float(b2_hist[a:b_].sum())
+            if sc_obs.failed[iw] or b_true <= 0:
                 continue
-            k = sc_obs.scale[iw]
-            s = max(float(s_hist[win[iw, 0] : win[iw, 1]].sum()), 0.0)
-            z_exp[iw] = counting_significance(s / k, sc_obs.b[iw] / k, sc_obs.sigma_b[iw] / k)
+            k = b2 / b_true if b2 > 0 else 1.0
+            rel = sc_obs.sigma_b[iw] / sc_obs.b[iw]
+            s = max(float(s_hist[a:b_].sum()), 0.0)
+            z_exp[iw] = counting_significance(s / k, b_true / k, rel * b_true / k)
         res.z_local_expected = z_exp
         res.local_z_expected = float(np.nanmax(z_exp))
 
