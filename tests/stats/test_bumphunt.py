@@ -14,6 +14,7 @@ from sciood.errors import DataError, StatisticsError, UnknownNameError
 from sciood.stats import (
     bump_hunt,
     cut_threshold_for_efficiency,
+    default_range,
     dijet_function,
     fit_background,
     log_bins,
@@ -259,3 +260,36 @@ def test_failed_windows_are_flagged_not_reported_as_numbers(background: np.ndarr
     assert res.best_index == 0
     assert any("fit failed" in f for f in res.flags)
     assert res.to_dict()["z_local_observed"][1] is None
+
+
+def test_default_range_starts_above_the_turn_on() -> None:
+    rng = np.random.default_rng(12)
+    raw = sample_dijet(200_000, rng, lo=1800.0, hi=5000.0)
+    # trigger turn-on: efficiency rises around 2.3 TeV, so the spectrum peaks near it
+    keep = rng.random(raw.size) < sps.norm.cdf((raw - 2300.0) / 120.0)
+    mjj = raw[keep]
+    lo, hi = default_range(mjj)
+    counts, edges = np.histogram(mjj, log_bins(mjj.min(), mjj.max()))
+    assert lo > edges[np.argmax(counts)]
+    assert hi >= mjj.max()
+    fit = fit_background(mjj)  # default range: must converge, unlike a fit through the turn-on
+    assert fit.converged and fit.edges[0] == pytest.approx(lo)
+    # a spectrum without a turn-on keeps its full range
+    assert default_range(raw)[0] == pytest.approx(raw.min())
+
+
+def test_expected_significance_at_luminosity(background: np.ndarray) -> None:
+    rng = np.random.default_rng(13)
+    sig = _signal(300, rng)
+    obs = np.concatenate([background, sig])
+    truth = np.r_[np.zeros(background.size, bool), np.ones(sig.size, bool)]
+    w = np.full(obs.size, 0.01)  # weights per fb^-1
+    eff = bump_hunt(obs, None, w, is_signal=truth, mjj_range=RANGE, n_toys=0)
+    at100 = bump_hunt(obs, None, w, is_signal=truth, mjj_range=RANGE, n_toys=0, luminosity=100.0)
+    at400 = bump_hunt(obs, None, w, is_signal=truth, mjj_range=RANGE, n_toys=0, luminosity=400.0)
+    assert at100.local_z_expected == pytest.approx(eff.local_z_expected, rel=1e-9)
+    # s, b and the fit's variance all scale with L: the Asimov Z scales exactly like sqrt(L)
+    assert at400.local_z_expected / at100.local_z_expected == pytest.approx(2.0, rel=1e-9)
+    assert at400.local_z_observed == pytest.approx(at100.local_z_observed)
+    with pytest.raises(DataError):
+        bump_hunt(obs, luminosity=-1.0, mjj_range=RANGE)

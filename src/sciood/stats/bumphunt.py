@@ -47,6 +47,7 @@ __all__ = [
     "HuntResult",
     "bump_hunt",
     "cut_threshold_for_efficiency",
+    "default_range",
     "dijet_function",
     "fit_background",
     "log_bins",
@@ -447,7 +448,7 @@ def fit_background(
     bins : int or array-like, optional
         Bin edges, or a number of log-spaced bins; default ~2.5 % wide log bins.
     mjj_range : (lo, hi), optional
-        Fit range; default the range of ``observable`` (or of ``bins``).
+        Fit range; default :func:`default_range` (above the turn-on peak to the maximum).
     sqrt_s : float
         √s [GeV] for ``x = m/√s``.
 
@@ -493,6 +494,41 @@ def fit_background(
     return fit
 
 
+def default_range(observable: ArrayLike, rel_width: float = 0.025) -> tuple[float, float]:
+    """Default hunt range: from just above the trigger turn-on peak to the largest value.
+
+    The spectrum is histogrammed in log bins of ``rel_width``; if its maximum is not the
+    first bin (a turn-on is visible), the range starts one bin above the maximum, where the
+    spectrum falls as the dijet function assumes.  Pass ``mjj_range`` explicitly for a
+    real analysis (start where the trigger is fully efficient).
+
+    Parameters
+    ----------
+    observable : array-like, shape (n,)
+        ``mjj`` [GeV] (before any score cut).
+    rel_width : float
+        Relative bin width used to locate the peak.
+
+    Returns
+    -------
+    (lo, hi) : tuple of float
+    """
+    obs = np.asarray(observable, dtype=float)
+    obs = obs[np.isfinite(obs) & (obs > 0)]
+    if obs.size == 0:
+        raise DataError("no events: pass a non-empty observable or explicit bins")
+    lo, hi = float(obs.min()), float(np.nextafter(obs.max(), np.inf))
+    if not lo < hi:
+        raise DataError("all observable values are equal; cannot define a mass range")
+    edges = log_bins(lo, hi, rel_width)
+    counts, _ = np.histogram(obs, edges)
+    peak = int(np.argmax(counts))
+    if 0 < peak < counts.size - 2:
+        lo = float(edges[peak + 1])
+    log.info("default hunt range %.0f-%.0f GeV (pass mjj_range to override)", lo, hi)
+    return lo, hi
+
+
 def _make_edges(
     obs: NDArray[np.float64], bins: int | ArrayLike | None, mjj_range: tuple[float, float] | None
 ) -> NDArray[np.float64]:
@@ -502,9 +538,7 @@ def _make_edges(
             raise DataError("bins must be strictly increasing finite edges")
         return edges
     if mjj_range is None:
-        if obs.size == 0:
-            raise DataError("no events: pass a non-empty observable or explicit bins")
-        mjj_range = (float(obs.min()), float(np.nextafter(obs.max(), np.inf)))
+        mjj_range = default_range(obs)
     lo, hi = float(mjj_range[0]), float(mjj_range[1])
     if bins is None:
         return log_bins(lo, hi)
@@ -791,6 +825,7 @@ def bump_hunt(
     min_toys_above: int = 10,
     sculpt_z_threshold: float = 3.0,
     model: Literal["dijet4"] = "dijet4",
+    luminosity: float | None = None,
     seed: int = 0,
 ) -> HuntResult:
     """Fit-based sliding-window bump hunt after a cut on the anomaly score.
@@ -818,7 +853,8 @@ def bump_hunt(
     bins : int or array-like, optional
         Bin edges or number of log bins; default ~2.5 % log bins over ``mjj_range``.
     mjj_range : (lo, hi), optional
-        Range of the hunt [GeV]; default the observable's range before the cut.
+        Range of the hunt [GeV]; default :func:`default_range` of the observable before
+        the cut (just above the trigger turn-on peak to the maximum).
     windows : int or sequence of (lo, hi), optional
         Window width in bins, or explicit windows [GeV]; default ~``window_rel_width``.
     window_rel_width : float
@@ -838,6 +874,12 @@ def bump_hunt(
         A fake bump on background-only at or above this Z raises ``sculpting_flag``.
     model : {"dijet4"}
         Background function.
+    luminosity : float, optional
+        If given, the *expected* (Asimov) significance is quoted at this luminosity:
+        ``s = L Σw_s``, ``b = L Σw_b`` with weights in expected events per unit
+        luminosity (e.g. per fb⁻¹).  Default: the effective counts of the sample at hand
+        (``(Σw)²/Σw²``), the same scale as the observed significance.  The fit's
+        relative background uncertainty is rescaled to the luminosity (∝ 1/√count).
     seed : int
         Seed for the toys.
 
@@ -860,6 +902,8 @@ def bump_hunt(
     t0 = time.perf_counter()
     if model not in _MODELS:
         raise UnknownNameError("background model", model, list(_MODELS))
+    if luminosity is not None and not (math.isfinite(luminosity) and luminosity > 0):
+        raise DataError(f"luminosity = {luminosity} must be a positive number (e.g. in fb^-1)")
     obs = _as_1d("observable", observable)
     if obs.size == 0:
         raise DataError("observable is empty; nothing to hunt in")
@@ -933,8 +977,11 @@ def bump_hunt(
             b_true, b2 = float(b_hist[a:b_].sum()), float(b2_hist[a:b_].sum())
             if sc_obs.failed[iw] or b_true <= 0:
                 continue
-            k = b2 / b_true if b2 > 0 else 1.0
-            rel = sc_obs.sigma_b[iw] / sc_obs.b[iw]
+            # effective counts of this sample, or expected events at the given luminosity
+            k_eff = b2 / b_true if b2 > 0 else 1.0
+            k = k_eff if luminosity is None else 1.0 / luminosity
+            # fit precision scales like the statistics: rel. σ_b ∝ 1/sqrt(effective count)
+            rel = sc_obs.sigma_b[iw] / sc_obs.b[iw] * math.sqrt(k / k_eff)
             s = max(float(s_hist[a:b_].sum()), 0.0)
             z_exp[iw] = counting_significance(s / k, b_true / k, rel * b_true / k)
         res.z_local_expected = z_exp
