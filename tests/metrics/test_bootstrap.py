@@ -135,3 +135,18 @@ def test_errors():
     with pytest.raises(ConfigError):
         bootstrap(auc, y, s, level=1.5)
     assert set(CURVE_METRICS) >= {"auc", "max_sic", "rejection_at", "efficiency_at"}
+
+
+def test_poisson1_distribution_matches_scipy():
+    from scipy.stats import chisquare, poisson
+
+    from sciood.metrics.bootstrap import poisson1
+
+    k = poisson1(np.random.SeedSequence(0), 400_000)
+    assert k.dtype == np.uint8
+    obs = np.bincount(k, minlength=8)[:8].astype(float)
+    exp = poisson.pmf(np.arange(8), 1.0) * k.size
+    exp[-1] = poisson.sf(6, 1.0) * k.size  # last bin collects K >= 7
+    obs[-1] = (k >= 7).sum()
+    assert chisquare(obs, exp).pvalue > 1e-3
+    assert k.mean() == pytest.approx(1.0, abs=0.01) and k.var() == pytest.approx(1.0, abs=0.01)

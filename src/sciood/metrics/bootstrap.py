@@ -28,6 +28,7 @@ True
 from __future__ import annotations
 
 import functools
+import math
 import os
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -154,10 +155,32 @@ class BootstrapResult:
     replicas: FloatArray
 
 
+#: CDF of Poisson(1) at k = 0..17; P(K > 17) < 1e-15, below float64 resolution of the uniforms.
+_POISSON1_CDF = np.cumsum([math.exp(-1.0) / math.factorial(k) for k in range(18)])
+
+
+def poisson1(seed: np.random.SeedSequence, n: int) -> NDArray[np.uint8]:
+    """``n`` Poisson(1) counts from one replica stream, by inverse CDF.
+
+    Written by hand because it is ~6x faster than ``Generator.poisson`` for λ = 1 (which
+    dominates the bootstrap's run time): one float64 uniform per event compared with the 18
+    CDF values ``P(K <= k)``; exact except that ``K > 17`` (probability < 1e-15) maps to 17.
+
+    Returns
+    -------
+    ndarray of uint8, shape (n,)
+    """
+    u = np.random.default_rng(seed).random(n)
+    k = np.zeros(n, dtype=np.uint8)
+    for c in _POISSON1_CDF[:-1]:
+        np.add(k, u > c, out=k, casting="unsafe")
+    return k
+
+
 def _poisson_chunk(seeds: list[np.random.SeedSequence], n: int) -> NDArray[np.float64]:
     out = np.empty((len(seeds), n))
     for r, ss in enumerate(seeds):
-        out[r] = np.random.default_rng(ss).poisson(1.0, n)
+        out[r] = poisson1(ss, n)
     return out
 
 
@@ -168,7 +191,6 @@ def _replica_curves(
     seeds: list[np.random.SeedSequence],
     max_elements: int,
     n_threads: int,
-    need_w2: bool = True,
 ) -> Iterator[tuple[int, RankingCurve]]:
     """Yield ``(first_replica, curve)`` for chunks of Poisson replicas (sorted once)."""
     order, idx = sort_order(s)
@@ -176,32 +198,28 @@ def _replica_curves(
     ws = w[order]
     w_sig = np.where(ys, ws, 0.0)
     w_bkg = ws - w_sig
-    w_bkg2 = w_bkg * w_bkg
     n = s.size
     all_distinct = idx.size == n
     thresholds = s[order[idx]]
+    nonneg = bool(w.min() >= 0)
     chunk = max(1, min(len(seeds), max_elements // max(n, 1)))
 
     def one(start: int) -> tuple[int, RankingCurve]:
         p = _poisson_chunk(seeds[start : start + chunk], n)
-        cs = np.cumsum(p * w_sig, axis=1)
-        cb = np.cumsum(p * w_bkg, axis=1)
-        if need_w2:
-            np.multiply(p, p, out=p)  # Kish sum uses (P w)² = P² w²
-            p *= w_bkg2
-            cb2 = np.cumsum(p, axis=1)
-        else:
-            cb2 = cb  # placeholder never read: no requested metric needs n_eff
-        del p
+        cs = p * w_sig
+        np.cumsum(cs, axis=1, out=cs)
+        cb = np.multiply(p, w_bkg, out=p)  # reuse the count buffer
+        np.cumsum(cb, axis=1, out=cb)
         if not all_distinct:
-            cs, cb, cb2 = cs[:, idx], cb[:, idx], cb2[:, idx]
+            cs, cb = cs[:, idx], cb[:, idx]
         return start, RankingCurve(
             thresholds=thresholds,
             tps=cs,
             fps=cb,
-            fps_w2=cb2,
+            fps_w2=None,  # replicas use the nominal eligible cuts for max SIC
             total_s=cs[:, -1].copy(),
             total_b=cb[:, -1].copy(),
+            nonnegative=nonneg,
         )
 
     starts = list(range(0, len(seeds), chunk))
@@ -311,14 +329,13 @@ def bootstrap_many(
     seeds = root.spawn(int(n))
     if fast:
         threads = _default_threads() if n_threads is None else int(n_threads)
-        need_w2 = any(fn is _max_sic for fn, _ in fast.values())
         with np.errstate(divide="ignore", invalid="ignore"):
-            for _, c in _replica_curves(yb, s, w, seeds, max_elements, threads, need_w2):
+            for _, c in _replica_curves(yb, s, w, seeds, max_elements, threads):
                 for name, (fn, kw) in fast.items():
                     reps[name].append(np.asarray(fn(c, **kw), dtype=np.float64))
     if slow:
         for ss in seeds:
-            wr = w * np.random.default_rng(ss).poisson(1.0, s.size)
+            wr = w * poisson1(ss, s.size)
             for name, (fn_slow, kw) in slow.items():
                 try:
                     v = np.asarray(fn_slow(yb, s, sample_weight=wr, **kw), dtype=np.float64)

@@ -36,6 +36,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -121,7 +122,7 @@ def check_inputs(
                 f"{y_arr[bad][0]!r}"
             )
         yb = y_arr == 1
-    n_nan = int(np.count_nonzero(~np.isfinite(s_arr)))
+    n_nan = 0 if np.isfinite(s_arr).all() else int(np.count_nonzero(~np.isfinite(s_arr)))
     if n_nan:
         raise DataError(
             f"score contains {n_nan} non-finite values (NaN/inf); remove those events or fix "
@@ -145,8 +146,8 @@ def check_inputs(
             f"only one class present: no {which} events; ranking metrics need both signal "
             "and background"
         )
-    w_s = float(w[yb].sum())
-    w_b = float(w[~yb].sum())
+    w_s = float(np.sum(w, where=yb))
+    w_b = float(np.sum(w)) - w_s
     if not (w_s > 0 and w_b > 0):
         raise DataError(
             f"total weights must be positive for both classes, got signal {w_s:g} and "
@@ -167,8 +168,9 @@ class RankingCurve:
         Signal weight passing each cut (leading axes: bootstrap replicas).
     fps : ndarray, shape (..., m)
         Background weight passing each cut.
-    fps_w2 : ndarray, shape (..., m)
-        Sum of squared background weights passing each cut (for the Kish effective count).
+    fps_w2 : ndarray, shape (..., m), or None
+        Sum of squared background weights passing each cut (for the Kish effective count);
+        ``None`` for bootstrap replicas, which reuse the nominal sample's eligible cuts.
     total_s, total_b : ndarray, shape (...)
         Total signal / background weight.
     """
@@ -176,58 +178,101 @@ class RankingCurve:
     thresholds: FloatArray
     tps: FloatArray
     fps: FloatArray
-    fps_w2: FloatArray
+    fps_w2: FloatArray | None
     total_s: FloatArray
     total_b: FloatArray
+    nonnegative: bool = False
 
-    # --- curves --------------------------------------------------------------------------
-    @property
+    # --- curves (cached: every metric reuses them) ---------------------------------------
+    @cached_property
     def eps_s(self) -> FloatArray:
         """Signal efficiency, shape (..., m)."""
         return self.tps / self.total_s[..., None]
 
-    @property
+    @cached_property
     def eps_b(self) -> FloatArray:
         """Background efficiency, shape (..., m)."""
         return self.fps / self.total_b[..., None]
 
+    @cached_property
+    def _eps_s0(self) -> FloatArray:
+        return _with_origin(self.eps_s)
+
+    @cached_property
+    def _eps_b0(self) -> FloatArray:
+        return _with_origin(self.eps_b)
+
+    @cached_property
+    def _cummax_tps(self) -> FloatArray:
+        # with non-negative weights the cumulative sums are already monotone
+        return self.tps if self.nonnegative else np.maximum.accumulate(self.tps, axis=-1)
+
+    @cached_property
+    def _cummax_fps(self) -> FloatArray:
+        return self.fps if self.nonnegative else np.maximum.accumulate(self.fps, axis=-1)
+
+    def _w2(self) -> FloatArray:
+        if self.fps_w2 is None:
+            raise StatisticsError(
+                "this curve carries no squared weights (a bootstrap replica); pass the "
+                "nominal curve's `eligible` cuts instead"
+            )
+        return self.fps_w2
+
     def n_eff_background(self) -> FloatArray:
         """Kish effective number of background events passing each cut, shape (..., m)."""
+        fps_w2 = self._w2()
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = np.where(self.fps_w2 > 0, self.fps**2 / self.fps_w2, 0.0)
+            out = np.where(fps_w2 > 0, self.fps**2 / fps_w2, 0.0)
         return np.asarray(out, dtype=np.float64)
 
     def _with_origin(self, a: FloatArray) -> FloatArray:
-        pad = np.zeros((*a.shape[:-1], 1), dtype=a.dtype)
-        return np.concatenate([pad, a], axis=-1)
+        return _with_origin(a)
 
     def sic(self) -> FloatArray:
         """SIC = ε_S / √ε_B at every cut (NaN where ε_B ≤ 0), shape (..., m)."""
         eb = self.eps_b
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = np.where(eb > 0, self.eps_s / np.sqrt(np.where(eb > 0, eb, 1.0)), np.nan)
-        return np.asarray(out, dtype=np.float64)
+        pos = eb > 0
+        out = np.sqrt(eb, where=pos, out=np.full(eb.shape, np.nan))
+        np.divide(self.eps_s, out, out=out, where=pos)
+        return out
 
     # --- scalar metrics (batched over leading axes) --------------------------------------
     def auc(self) -> FloatArray:
-        """Signed trapezoid area under (ε_B, ε_S) in threshold order, shape (...)."""
-        x = self._with_origin(self.eps_b)
-        yv = self._with_origin(self.eps_s)
-        return np.asarray(
-            0.5 * np.sum(np.diff(x, axis=-1) * (yv[..., 1:] + yv[..., :-1]), axis=-1)
+        """Signed trapezoid area under (ε_B, ε_S) in threshold order, shape (...).
+
+        ``½ Σ_k (F_k − F_{k−1})(T_k + T_{k−1}) / (W_S W_B)`` with ``F_0 = T_0 = 0``.  The sum
+        telescopes to ``F_m T_m + Σ_k (F_k T_{k−1} − F_{k−1} T_k)``: two dot products of views,
+        no temporary arrays.
+        """
+        f, tp = self.fps, self.tps
+        area = (
+            f[..., -1] * tp[..., -1]
+            + np.einsum("...i,...i->...", f[..., 1:], tp[..., :-1])
+            - np.einsum("...i,...i->...", f[..., :-1], tp[..., 1:])
         )
+        return np.asarray(0.5 * area / (self.total_s * self.total_b))
 
     def average_precision(self) -> FloatArray:
         """AP = Σ_k (R_k − R_{k−1}) P_k (scikit-learn's definition), shape (...)."""
         ps = self.tps + self.fps
         precision = np.zeros_like(self.tps)
         np.divide(self.tps, ps, out=precision, where=ps != 0)
-        recall = self._with_origin(self.eps_s)
-        return np.asarray(np.sum(np.diff(recall, axis=-1) * precision, axis=-1))
+        # Σ (T_k − T_{k−1}) P_k = T·P − T[:-1]·P[1:]  (T_0 = 0), without a difference array
+        tp = self.tps
+        s = np.einsum("...i,...i->...", tp, precision) - np.einsum(
+            "...i,...i->...", tp[..., :-1], precision[..., 1:]
+        )
+        return np.asarray(s / self.total_s)
 
     def eligible(self, min_background: float = DEFAULT_MIN_BACKGROUND) -> NDArray[np.bool_]:
-        """Cuts keeping ≥ ``min_background`` effective background events, shape (..., m)."""
-        return np.asarray((self.n_eff_background() >= min_background) & (self.fps > 0))
+        """Cuts keeping ≥ ``min_background`` effective background events, shape (..., m).
+
+        ``n_eff = fps² / fps_w2 ≥ N_min`` is tested as ``fps² ≥ N_min · fps_w2`` (no division).
+        """
+        f2 = np.square(self.fps)
+        ok = np.greater_equal(f2, np.multiply(self._w2(), min_background))
+        return np.asarray(ok & (self.fps > 0))
 
     def max_sic(
         self,
@@ -248,17 +293,23 @@ class RankingCurve:
         Returns NaN (per replica) when no cut qualifies.
         """
         ok = self.eligible(min_background) if eligible is None else eligible & (self.fps > 0)
-        sic = np.where(ok, self.sic(), -np.inf)
-        best = sic.max(axis=-1)
-        return np.asarray(np.where(np.isfinite(best), best, np.nan), dtype=np.float64)
+        # maximise SIC² = tps² W_B / (fps W_S²) on the eligible cuts, one sqrt at the end
+        sic2 = np.square(self.tps)
+        np.divide(sic2, self.fps, out=sic2, where=ok)
+        sic2[~ok] = -np.inf
+        best = sic2.max(axis=-1) * self.total_b / self.total_s**2
+        return np.asarray(np.where(best >= 0, np.sqrt(np.maximum(best, 0.0)), np.nan),
+                          dtype=np.float64)
 
     def eps_b_at(self, eff_s: ArrayLike) -> FloatArray:
         """Background efficiency at signal efficiencies ``eff_s``, shape (..., k)."""
-        return _read_at(self._with_origin(self.eps_s), self._with_origin(self.eps_b), eff_s)
+        return _read_at(self.tps, self.fps, self.total_s, self.total_b, eff_s,
+                        self._cummax_tps)
 
     def eps_s_at(self, eps_b: ArrayLike) -> FloatArray:
         """Signal efficiency at background efficiencies ``eps_b``, shape (..., k)."""
-        return _read_at(self._with_origin(self.eps_b), self._with_origin(self.eps_s), eps_b)
+        return _read_at(self.fps, self.tps, self.total_b, self.total_s, eps_b,
+                        self._cummax_fps)
 
     def rejection_at(self, eff_s: ArrayLike) -> FloatArray:
         """Background rejection 1/ε_B at ``eff_s`` (inf where ε_B ≤ 0), shape (..., k)."""
@@ -267,30 +318,50 @@ class RankingCurve:
             return np.asarray(np.where(eb > 0, 1.0 / np.where(eb > 0, eb, 1.0), np.inf))
 
 
-def _read_at(x: FloatArray, yv: FloatArray, targets: ArrayLike) -> FloatArray:
-    """Interpolate ``yv`` at the first crossing of each target by ``x`` (threshold order).
+def _with_origin(a: FloatArray) -> FloatArray:
+    """Prepend the origin point (nothing passes) along the last axis."""
+    pad = np.zeros((*a.shape[:-1], 1), dtype=a.dtype)
+    return np.concatenate([pad, a], axis=-1)
 
-    ``x`` starts at 0 and ends at 1, so every target in [0, 1] is crossed.  The cumulative
-    maximum of ``x`` is monotone, so one ``searchsorted`` per replica finds the first point
-    ``i`` with ``x[i] >= t``; since it is a new maximum, ``x[i-1] < t <= x[i]`` and the linear
+
+def _read_at(
+    x: FloatArray,
+    yv: FloatArray,
+    total_x: FloatArray,
+    total_y: FloatArray,
+    targets: ArrayLike,
+    cummax: FloatArray,
+) -> FloatArray:
+    """Interpolate ``yv/total_y`` at the first crossing of ``targets·total_x`` by ``x``.
+
+    ``x`` (cumulative weight in threshold order, with the origin as point -1) ends at its
+    total, so every target in [0, 1] is crossed.  The cumulative maximum of ``x`` is
+    monotone, so one ``searchsorted`` per replica finds the first point ``i`` with
+    ``x[i] >= t``; since it is a new maximum, ``x[i-1] < t <= x[i]`` and the linear
     interpolation between points ``i-1`` and ``i`` is well defined even for negative weights.
     """
     t = np.atleast_1d(np.asarray(targets, dtype=np.float64))
     if ((t < 0) | (t > 1) | ~np.isfinite(t)).any():
         raise DataError(f"working points must be efficiencies in [0, 1], got {t.tolist()}")
+    m = x.shape[-1]
     lead = x.shape[:-1]
-    x2 = x.reshape(-1, x.shape[-1])
-    y2 = yv.reshape(-1, x.shape[-1])
+    x2 = x.reshape(-1, m)
+    y2 = yv.reshape(-1, m)
+    cm = cummax.reshape(-1, m)
+    tx = np.broadcast_to(total_x, lead).reshape(-1)
+    ty = np.broadcast_to(total_y, lead).reshape(-1)
     out = np.empty((x2.shape[0], t.size))
-    cm = np.maximum.accumulate(x2, axis=-1)
     for r in range(x2.shape[0]):  # few replicas per call; each row is one searchsorted
-        i = np.searchsorted(cm[r], t, side="left")
-        i = np.clip(i, 1, x2.shape[1] - 1)
-        x0, x1 = x2[r, i - 1], x2[r, i]
-        y0, y1 = y2[r, i - 1], y2[r, i]
+        tt = t * tx[r]
+        i = np.minimum(np.searchsorted(cm[r], tt, side="left"), m - 1)
+        first = i == 0
+        x0 = np.where(first, 0.0, x2[r, i - 1])
+        y0 = np.where(first, 0.0, y2[r, i - 1])
+        x1, y1 = x2[r, i], y2[r, i]
         dx = x1 - x0
-        frac = np.where(dx > 0, (t - x0) / np.where(dx > 0, dx, 1.0), 1.0)
-        out[r] = np.where(t <= 0, 0.0, y0 + np.clip(frac, 0.0, 1.0) * (y1 - y0))
+        frac = np.where(dx > 0, (tt - x0) / np.where(dx > 0, dx, 1.0), 1.0)
+        val = (y0 + np.clip(frac, 0.0, 1.0) * (y1 - y0)) / ty[r]
+        out[r] = np.where(t <= 0, 0.0, val)
     return out.reshape(*lead, t.size)
 
 
@@ -320,22 +391,39 @@ def ranking_curve(
     ([0.5, 0.2], [1.0, 1.0], [0.0, 1.0])
     """
     yb, s, w = check_inputs(y, score, sample_weight)
-    order, idx = sort_order(s)
-    ys = yb[order]
-    ws = w[order]
-    w_sig = np.where(ys, ws, 0.0)
-    w_bkg = ws - w_sig
-    cs = np.cumsum(w_sig)
-    cb = np.cumsum(w_bkg)
-    cb2 = np.cumsum(w_bkg * w_bkg)
+    order, idx, s_sorted = _sort(s)
+    # few full-length buffers, updated in place (page faults on fresh buffers are costly)
+    cb = np.take(w, order)
+    cs = np.where(np.take(yb, order), cb, 0.0)
+    np.subtract(cb, cs, out=cb)
+    cb2 = np.square(cb)
+    np.cumsum(cs, out=cs)
+    np.cumsum(cb, out=cb)
+    np.cumsum(cb2, out=cb2)
+    nonneg = bool(w.min() >= 0)
+    if idx is None:  # all scores distinct: every position is a threshold
+        return RankingCurve(s_sorted, cs, cb, cb2, np.asarray(cs[-1]), np.asarray(cb[-1]),
+                            nonneg)
     return RankingCurve(
-        thresholds=s[order[idx]],
+        thresholds=s_sorted[idx],
         tps=cs[idx],
         fps=cb[idx],
         fps_w2=cb2[idx],
         total_s=np.asarray(cs[-1]),
         total_b=np.asarray(cb[-1]),
+        nonnegative=nonneg,
     )
+
+
+def _sort(score: FloatArray) -> tuple[NDArray[np.intp], NDArray[np.intp] | None, FloatArray]:
+    """Descending order, last position of each distinct score (None if all distinct), sorted."""
+    order = np.argsort(score)[::-1]
+    s_sorted = score[order]
+    change = s_sorted[1:] != s_sorted[:-1]
+    if change.all():
+        return order, None, s_sorted
+    idx = np.append(np.flatnonzero(change), s_sorted.size - 1)
+    return order, idx, s_sorted
 
 
 def sort_order(score: FloatArray) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
@@ -386,8 +474,8 @@ def roc_curve(
     """
     c = ranking_curve(y, score, sample_weight)
     return (
-        c._with_origin(c.eps_s),
-        c._with_origin(c.eps_b),
+        c._eps_s0,
+        c._eps_b0,
         np.concatenate([[np.inf], c.thresholds]),
     )
 
