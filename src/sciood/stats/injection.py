@@ -210,7 +210,7 @@ def injection_scan(
     scores = {name: _as_1d(f"scores[{name!r}]", s, n_ev) for name, s in scores_by_detector.items()}
     if BASELINE in scores:
         raise DataError(f"{BASELINE!r} is reserved for the no-cut baseline; rename the detector")
-    edges = _make_edges(obs[bkg], bins, mjj_range)
+    edges = _make_edges(obs[bkg], bins, mjj_range, w[bkg])
     thresholds: dict[str, float | None] = {
         name: cut_threshold_for_efficiency(s[bkg], w[bkg], cut_eff_b) for name, s in scores.items()
     }
