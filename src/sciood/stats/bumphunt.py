@@ -1069,7 +1069,7 @@ def _sculpting_guard(
     res.sculpting_flag = bool(res.fake_bump_z >= z_threshold)
     if res.sculpting_flag:
         res.flags.append(
-            f"SCULPTING: background-only events after the cut show a bump of "
+            f"SCULPTING: background-only events (after the cut, if any) show a bump of "
             f"Z = {res.fake_bump_z:.2f} at {res.fake_bump_window}; do not trust the hunt"
         )
 
