@@ -170,6 +170,10 @@ def test_bad_input_raises(events, scores) -> None:
         evaluate(only_bkg.column("mj1"), only_bkg)
     with pytest.raises(ConfigError):
         evaluate(scores, events, signal_fraction=1.0)
+    w = events.weights.copy()
+    w[events.labels == "ttbar"] *= -1.0  # a class with negative total weight
+    with pytest.raises(DataError, match="row wprime_wz_80 vs ttbar"):
+        evaluate(scores, events.with_weights(w), n_bootstrap=5)
 
 
 def test_negative_weights_evaluate(events, scores) -> None:

@@ -526,10 +526,14 @@ def evaluate(
         y = is_sig[mask]
         w = _signal_weights(w_all[mask], labels[mask], y, signal_fraction, sc == ALL_SIGNALS)
         n_eff = _kish(w[~y])
-        res = bootstrap_many(
-            request, y, s[mask], w, n=n_bootstrap,
-            seed=np.random.SeedSequence(seed, spawn_key=(k,)), level=level, undefined="nan",
-        )
+        try:
+            res = bootstrap_many(
+                request, y, s[mask], w, n=n_bootstrap,
+                seed=np.random.SeedSequence(seed, spawn_key=(k,)), level=level,
+                undefined="nan",
+            )
+        except DataError as exc:
+            raise DataError(f"row {sc} vs {bc}: {exc}") from exc
         values = {
             name: (float(r.value), float(r.lo), float(r.hi)) for name, r in res.items()
         }
