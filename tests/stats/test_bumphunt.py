@@ -291,3 +291,37 @@ def test_expected_significance_at_luminosity(background: np.ndarray) -> None:
     assert at400.local_z_observed == pytest.approx(at100.local_z_observed)
     with pytest.raises(DataError):
         bump_hunt(obs, luminosity=-1.0, mjj_range=RANGE)
+
+
+def test_window_significance_matches_pyhf_q0(background: np.ndarray) -> None:
+    """Each window's observed Z equals pyhf's q0 for that window (single bin, shapesys σ_b)."""
+    import pyhf
+
+    pyhf.set_backend("numpy")
+    rng = np.random.default_rng(14)
+    obs = np.concatenate([background[:30000], _signal(150, rng)])
+    res = bump_hunt(obs, mjj_range=RANGE, n_toys=0)
+    for i in np.argsort(res.z_local_observed)[-3:]:
+        n, b, sb = res.n_observed[i], res.b_expected[i], res.sigma_b[i]
+        spec = {
+            "channels": [
+                {
+                    "name": "w",
+                    "samples": [
+                        {
+                            "name": "s",
+                            "data": [max(n - b, 1.0)],
+                            "modifiers": [{"name": "mu", "type": "normfactor", "data": None}],
+                        },
+                        {
+                            "name": "b",
+                            "data": [b],
+                            "modifiers": [{"name": "u", "type": "shapesys", "data": [sb]}],
+                        },
+                    ],
+                }
+            ]
+        }
+        model = pyhf.Model(spec, poi_name="mu")
+        p0 = pyhf.infer.hypotest(0.0, [n, *model.config.auxdata], model, test_stat="q0")
+        assert res.z_local_observed[i] == pytest.approx(float(sps.norm.isf(float(p0))), abs=1e-3)
