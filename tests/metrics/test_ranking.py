@@ -201,3 +201,52 @@ def test_efficiency_below_resolution_warns():
     y, s, _ = weighted_ties(0, n=400)
     with pytest.warns(MetricWarning, match="resolution"):
         efficiency_at(y, s, 1e-4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=True, width=64), min_size=2,
+                max_size=300))
+def test_packed_sort_is_exact_on_adversarial_floats(values):
+    from sciood.metrics import ranking
+
+    s = np.asarray(values, dtype=np.float64)
+    old = ranking._PACKED_SORT_MIN
+    ranking._PACKED_SORT_MIN = 0
+    try:
+        order, s_sorted = ranking.argsort_desc(s)
+    finally:
+        ranking._PACKED_SORT_MIN = old
+    assert np.array_equal(np.sort(order), np.arange(s.size))
+    np.testing.assert_array_equal(s_sorted, s[order])
+    np.testing.assert_array_equal(s_sorted, np.sort(s)[::-1])
+
+
+@pytest.mark.parametrize("kind", ["normal", "rounded", "ulp_steps", "signed_zeros"])
+def test_packed_sort_large_inputs(kind):
+    from sciood.metrics import ranking
+
+    rng = np.random.default_rng(0)
+    n = 200_000
+    s = {
+        "normal": rng.normal(size=n),
+        "rounded": np.round(rng.normal(size=n), 2),
+        # values 1 ulp apart share the truncated key prefix: exercises the exact fix-up
+        "ulp_steps": np.r_[1.0 + rng.integers(0, 5000, n // 4) * np.finfo(float).eps,
+                           rng.normal(size=n)],
+        "signed_zeros": np.r_[np.zeros(500), -np.zeros(500), [5e-324, -5e-324],
+                              rng.normal(size=n) * 1e-300],
+    }[kind]
+    assert s.size >= ranking._PACKED_SORT_MIN
+    order, s_sorted = ranking.argsort_desc(s)
+    assert np.array_equal(np.sort(order), np.arange(s.size))
+    np.testing.assert_array_equal(s_sorted, np.sort(s)[::-1])
+
+
+def test_large_sample_matches_sklearn_through_packed_sort():
+    y, s, w = weighted_ties(9, n=120_000)
+    s = s + np.random.default_rng(1).normal(0, 1e-3, s.size) * (np.arange(s.size) % 3 == 0)
+    assert auc(y, s, w) == pytest.approx(skm.roc_auc_score(y, s, sample_weight=w), abs=1e-12)
+    es, eb, _ = roc_curve(y, s, w)
+    fpr, tpr, _ = skm.roc_curve(y, s, sample_weight=w, drop_intermediate=False)
+    np.testing.assert_allclose(es, tpr, atol=1e-12)
+    np.testing.assert_allclose(eb, fpr, atol=1e-12)
