@@ -134,6 +134,9 @@ def main() -> None:
     ap.add_argument("--max-events", type=int, default=None,
                     help="cap events read per process (quick runs)")
     ap.add_argument("--only", default="", help="';'-separated row labels to run")
+    ap.add_argument("--backgrounds", type=Path, default=None,
+                    help="directory with extra background processes (ttbar, wjets, zjets) "
+                         "for msp / energy; default DATA")
     ap.add_argument("--constituents", type=Path, default=None,
                     help="directory like DATA with constituents, for set_ae / image_ae")
     ap.add_argument("--skip-pyod", action="store_true")
@@ -232,12 +235,16 @@ def main() -> None:
         for feats in ("physics", "jetpair"):
             ours(f"oe_vae/{feats}", "oe_vae", feats, y_train=y_oe, train=tr, cross=False,
                  extra="exposure: zprime_tt (train half)")
-    bgs = [p for p in ("ttbar", "wjets", "zjets") if (args.data / p / "manifest.json").is_file()]
+    bg_dir = args.backgrounds or args.data
+    bgs = [p for p in ("ttbar", "wjets", "zjets") if (bg_dir / p / "manifest.json").is_file()]
     if bgs:
-        extra_bg = [load(args.data, p, args.max_events) for p in bgs]
+        extra_bg = [load(bg_dir, p, args.max_events) for p in bgs]
         tr = concat([bg_train, *[e for e in extra_bg if e is not None]])
+        classes = "+".join(["qcd", *bgs])
         for name in ("msp", "energy"):
-            ours(f"{name}/physics", name, "physics", train=tr, y_train=tr.labels)
+            for feats in ("physics", "jetpair"):
+                ours(f"{name}/{feats}", name, feats, train=tr, y_train=tr.labels,
+                     extra=f"classes {classes}, class-balanced")
     else:
         print("| msp, energy | - | - | - | - | - | - | - | n/a: one background class (qcd) |")
     sup_train = concat([bg_train, sig_train])

@@ -141,7 +141,11 @@ class Supervised(_ClassifierBase):
 
 
 class BackgroundClassifier(_ClassifierBase):
-    """Multi-class classifier over background processes; OOD score from its logits."""
+    """Multi-class classifier over background processes; OOD score from its logits.
+
+    ``balance=True`` (default) gives every class the same total weight: with
+    cross-section weights a rare background (tt̄ beside QCD) would otherwise be ignored.
+    """
 
     label_kind: ClassVar[LabelKind] = "multiclass"
     kind: str = "msp"
@@ -157,7 +161,7 @@ class BackgroundClassifier(_ClassifierBase):
         lr: float = 1e-3,
         weight_decay: float = 0.0,
         dropout: float = 0.0,
-        balance: bool = False,
+        balance: bool = True,
         device: str | None = None,
         representation: str = "hlf",
         features: str | Sequence[str] | None = None,
