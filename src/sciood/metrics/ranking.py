@@ -295,12 +295,21 @@ class RankingCurve:
 
         Returns NaN (per replica) when no cut qualifies.
         """
-        ok = self.eligible(min_background) if eligible is None else eligible & (self.fps > 0)
-        # maximise SIC² = tps² W_B / (fps W_S²) on the eligible cuts, one sqrt at the end
-        sic2 = np.square(self.tps)
-        np.divide(sic2, self.fps, out=sic2, where=ok)
-        sic2[~ok] = -np.inf
-        best = sic2.max(axis=-1) * self.total_b / self.total_s**2
+        # maximise SIC² = tps² W_B / (fps W_S²) on the eligible cuts, one sqrt at the end;
+        # block by block so no full-length temporaries are created
+        f_all, t_all = self.fps, self.tps
+        w2 = self._w2() if eligible is None else None
+        best = np.full(f_all.shape[:-1], -np.inf)
+        for a, b in _blocks(f_all.shape[-1], start=0):
+            f = f_all[..., a:b]
+            if w2 is None:
+                ok = eligible[..., a:b] & (f > 0)  # type: ignore[index]
+            else:
+                ok = (f * f >= min_background * w2[..., a:b]) & (f > 0)
+            t = t_all[..., a:b]
+            r = np.where(ok, t * t / np.where(ok, f, 1.0), -np.inf)
+            best = np.maximum(best, r.max(axis=-1))
+        best = best * self.total_b / self.total_s**2
         return np.asarray(np.where(best >= 0, np.sqrt(np.maximum(best, 0.0)), np.nan),
                           dtype=np.float64)
 
@@ -321,9 +330,9 @@ class RankingCurve:
             return np.asarray(np.where(eb > 0, 1.0 / np.where(eb > 0, eb, 1.0), np.inf))
 
 
-def _blocks(m: int, size: int = 1 << 16) -> list[tuple[int, int]]:
-    """Block ranges ``[a, b)`` covering positions 1 .. m-1 (position 0 is handled apart)."""
-    return [(a, min(a + size, m)) for a in range(1, m, size)]
+def _blocks(m: int, size: int = 1 << 16, start: int = 1) -> list[tuple[int, int]]:
+    """Block ranges ``[a, b)`` covering positions ``start`` .. m-1."""
+    return [(a, min(a + size, m)) for a in range(start, m, size)]
 
 
 def _with_origin(a: FloatArray) -> FloatArray:
