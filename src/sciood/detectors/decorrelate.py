@@ -131,7 +131,8 @@ class Decorrelator:
         return ((score - s.mean()) / s.std().clamp(min=1e-6)).unsqueeze(1)
 
     def _adv_loss(self, score: torch.Tensor, obs: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        assert self.adversary is not None  # set in setup (internal invariant)
+        if self.adversary is None:
+            raise RuntimeError("Decorrelator.setup must run before training")
         logits = self.adversary(self._norm(score))
         ce = nn.functional.cross_entropy(logits, self._bins(obs), reduction="none")
         return (ce * w).sum() / w.sum().clamp(min=1e-12)
@@ -149,7 +150,8 @@ class Decorrelator:
         """One optimisation step of the adversary on a detached score (no-op for DisCo)."""
         if self.method != "adversarial" or score.shape[0] < 4:
             return
-        assert self.opt is not None  # set in setup (internal invariant)
+        if self.opt is None:
+            raise RuntimeError("Decorrelator.setup must run before training")
         self.opt.zero_grad()
         self._adv_loss(score.detach(), obs, w).backward()
         self.opt.step()
