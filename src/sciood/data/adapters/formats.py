@@ -16,6 +16,7 @@ Conventions for arrays without column names:
 from __future__ import annotations
 
 import os
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -110,15 +111,22 @@ def _expand(name: str, arr: np.ndarray) -> Columns:
     return {f"{name}_{i}": flat[:, i] for i in range(flat.shape[1])}
 
 
+_PICKLE_HINT = ("sciood does not unpickle files. Save plain numeric/string arrays "
+                "(np.savez(path, x=..., label=...))")
+_MAGIC = {".npy": b"\x93NUMPY", ".npz": b"PK"}
+
+
 def _np_load(path: Path) -> Any:
+    magic = _MAGIC[".npz" if path.suffix.lower() == ".npz" else ".npy"]
+    with path.open("rb") as fh:
+        if fh.read(len(magic)) != magic:
+            raise CorruptDataError(f"cannot read {str(path)!r}: not a NumPy {path.suffix} file "
+                                   "(wrong magic bytes); is it truncated or mislabelled?")
     try:
         return np.load(path, allow_pickle=False)
     except ValueError as exc:
-        raise DataError(
-            f"{str(path)!r} holds Python objects (pickled); sciood does not unpickle files. "
-            "Save plain numeric/string arrays (np.savez(path, x=..., label=...))"
-        ) from exc
-    except (OSError, EOFError) as exc:
+        raise DataError(f"{str(path)!r} holds Python objects (pickled); {_PICKLE_HINT}") from exc
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise CorruptDataError(f"cannot read {str(path)!r} as NumPy data: {exc}") from exc
 
 
@@ -128,7 +136,12 @@ def read_npz(path: Path, *, columns: Sequence[str] | None = None, stop: int | No
     out: Columns = {}
     with _np_load(path) as z:
         for key in z.files:
-            out.update(_expand(key, z[key][:stop]))
+            try:
+                arr = z[key]
+            except ValueError as exc:
+                raise DataError(f"array {key!r} of {str(path)!r} holds Python objects "
+                                f"(pickled); {_PICKLE_HINT}") from exc
+            out.update(_expand(key, arr[:stop]))
     return {c: out[c] for c in _want(list(out), columns, path)}
 
 
@@ -235,7 +248,8 @@ def read_root(path: Path, *, columns: Sequence[str] | None = None, stop: int | N
         if tree not in trees:
             raise DataError(f"tree {tree!r} not in {str(path)!r}; available trees: {trees}")
         t = f[tree]
-        all_branches = [str(k) for k in t.keys()]
+        keys = t.keys()  # TTree and RNTuple both provide keys(); RNTuple is not iterable
+        all_branches = [str(k) for k in keys]
         names = _want(all_branches, columns, path)
         flat = _flat_branches(t)
         if flat is not None and columns is None:
