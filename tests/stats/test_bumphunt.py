@@ -325,3 +325,21 @@ def test_window_significance_matches_pyhf_q0(background: np.ndarray) -> None:
         model = pyhf.Model(spec, poi_name="mu")
         p0 = pyhf.infer.hypotest(0.0, [n, *model.config.auxdata], model, test_stat="q0")
         assert res.z_local_observed[i] == pytest.approx(float(sps.norm.isf(float(p0))), abs=1e-3)
+
+
+def test_guard_bins_keep_signal_tails_out_of_the_fit() -> None:
+    """Asimov spectrum with a 5 % Gaussian signal: guard bins reduce the fit's pull on b."""
+    edges = log_bins(*RANGE)
+    b_true = expected_truth(edges, 100_000)
+    sig = 600 * np.diff(sps.norm.cdf(edges, 3500.0, 175.0))
+    data = b_true + sig
+    a = int(np.searchsorted(edges, 3344.0))
+    win = np.array([[a, a + 4]])
+    start = list(fit_background(np.sqrt(edges[1:] * edges[:-1]), b_true, bins=edges).values)
+    b0 = _scan(edges, data, data, win, 13000.0, start, 0).b[0]
+    b2 = _scan(edges, data, data, win, 13000.0, start, 2).b[0]
+    truth_w = b_true[a : a + 4].sum()
+    assert b0 > truth_w  # tails in the sidebands pull the fit up
+    assert abs(b2 - truth_w) < 0.5 * abs(b0 - truth_w)
+    with pytest.raises(DataError):
+        bump_hunt(sample_dijet(5000, np.random.default_rng(0)), mask_pad_bins=-1, n_toys=0)
