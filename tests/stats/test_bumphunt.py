@@ -123,7 +123,7 @@ def _signal(n: int, rng: np.random.Generator, mass: float = 3500.0) -> np.ndarra
     return rng.normal(mass, 0.05 * mass, n)
 
 
-def test_injected_bump_is_found_in_the_right_window(background: np.ndarray) -> None:
+def test_injected_bump_is_found_in_the_right_window(background: np.ndarray, tmp_path) -> None:
     rng = np.random.default_rng(4)
     sig = _signal(900, rng)
     obs = np.concatenate([background, sig])
@@ -144,6 +144,10 @@ def test_injected_bump_is_found_in_the_right_window(background: np.ndarray) -> N
     assert res.fake_bump_z is not None and res.fake_bump_z < 3.0 and not res.sculpting_flag
     assert np.all(np.isfinite(res.z_local_observed))
     json.dumps(res.to_dict())
+    res.to_json(tmp_path / "hunt.json")
+    back = json.loads((tmp_path / "hunt.json").read_text())
+    assert back["local_z_observed"] == pytest.approx(res.local_z_observed)
+    assert back["local_z_expected"] == pytest.approx(res.local_z_expected)
 
 
 def test_toys_are_reproducible(background: np.ndarray) -> None:

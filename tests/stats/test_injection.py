@@ -27,7 +27,7 @@ def sample() -> dict[str, np.ndarray]:
     return {"mjj": mjj, "is_signal": is_sig, "good": good, "noise": noise}
 
 
-def test_injection_scan_shapes_and_physics(sample: dict[str, np.ndarray]) -> None:
+def test_injection_scan_shapes_and_physics(sample: dict[str, np.ndarray], tmp_path) -> None:
     res = injection_scan(
         {"good": sample["good"], "noise": sample["noise"]},
         sample["mjj"],
@@ -53,7 +53,11 @@ def test_injection_scan_shapes_and_physics(sample: dict[str, np.ndarray]) -> Non
     assert np.all(res.fake_bump_z["good"] < 3.0)
     frame = res.to_frame()
     assert len(frame) == 3 * 3
-    json.dumps(res.to_dict())
+    res.to_json(tmp_path / "inj.json")
+    back = json.loads((tmp_path / "inj.json").read_text())
+    assert back["local_z_expected"]["good"][0][2] == pytest.approx(
+        res.local_z_expected["good"][0, 2]
+    )
 
 
 def test_injection_is_reproducible_and_labels_accepted(sample: dict[str, np.ndarray]) -> None:

@@ -21,8 +21,10 @@ significance (observed: :func:`~sciood.stats.significance.observed_significance`
 
 from __future__ import annotations
 
+import json
 import logging
 import math
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -768,6 +770,12 @@ class HuntResult:
         out = {k: clean(v) for k, v in self.__dict__.items() if k not in skip}
         out["background_fit"] = self.background_fit.to_dict()
         return out
+
+    def to_json(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_dict` as JSON (atomic write)."""
+        from sciood.data.store import atomic_write_bytes
+
+        atomic_write_bytes(path, json.dumps(self.to_dict(), indent=1).encode())
 
 
 def _make_windows(

@@ -7,7 +7,9 @@ background efficiency) and once with no cut (the ``mjj_only`` baseline).
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,6 +90,12 @@ class InjectionResult:
             "fake_bump_z": {k: clean(v) for k, v in self.fake_bump_z.items()},
             "flags": self.flags,
         }
+
+    def to_json(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_dict` as JSON (atomic write)."""
+        from sciood.data.store import atomic_write_bytes
+
+        atomic_write_bytes(path, json.dumps(self.to_dict(), indent=1).encode())
 
     def to_frame(self) -> Any:
         """Long-format ``pandas.DataFrame`` (one row per detector, repeat, n_signal)."""
