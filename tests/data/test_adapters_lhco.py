@@ -226,6 +226,9 @@ def test_lowlevel_chunking_range_and_selection(tmp_path: Path, small_dijet: Even
     chunked = read_lhco_lowlevel(tmp_path / "bb.h5", chunk_size=7, keep_constituents=False)
     assert whole.classes == ["data"] and not whole.has_constituents
     np.testing.assert_array_equal(whole.to_numpy(), chunked.to_numpy())
+    parallel = read_lhco_lowlevel(tmp_path / "bb.h5", chunk_size=20, workers=2)
+    np.testing.assert_array_equal(whole.to_numpy(), parallel.to_numpy())
+    assert parallel.has_constituents
     part = read_lhco_lowlevel(tmp_path / "bb.h5", start=10, max_events=5, chunk_size=2)
     np.testing.assert_array_equal(part.column("mjj"), whole.column("mjj")[10:15])
     lead = np.sort(np.maximum(sub.column("pt_j1"), sub.column("pt_j2")))
@@ -239,3 +242,5 @@ def test_lowlevel_chunking_range_and_selection(tmp_path: Path, small_dijet: Even
         read_lhco_lowlevel(tmp_path / "bb.h5", chunk_size=0)
     with pytest.raises(ConfigError, match="max_events"):
         read_lhco_lowlevel(tmp_path / "bb.h5", max_events=-1)
+    with pytest.raises(ConfigError, match="workers"):
+        read_lhco_lowlevel(tmp_path / "bb.h5", workers=0)

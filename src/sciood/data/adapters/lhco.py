@@ -222,6 +222,27 @@ def _list_column(counts: list[np.ndarray], values: list[np.ndarray]) -> pa.Array
     return pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat, pa.float32()))
 
 
+ChunkResult = tuple[dict[str, np.ndarray] | None, dict[str, tuple[np.ndarray, np.ndarray]]]
+
+
+def _process_chunk(path: Path, key: str, lo: int, hi: int, selection: Any, has_label: bool,
+                   keep_constituents: bool) -> ChunkResult:
+    """Read rows ``[lo, hi)``, cluster, select, compute features (one worker's job)."""
+    from sciood.generate.jets import FEATURES, cluster_and_select
+
+    matrix = PandasFixedFrame(path, key).read_matrix(lo, hi)
+    if has_label:
+        _check_labels(matrix[:, -1], path)
+    jb = cluster_and_select(_chunk_reco(matrix), selection)
+    log.info("LHCO low-level: events %d-%d read, %d selected", lo, hi, len(jb.selected))
+    if len(jb.selected) == 0:
+        return None, {}
+    part = {k: jb.columns[k] for k in ("mjj", "lead_pt", *FEATURES)}
+    if has_label:
+        part["label"] = matrix[jb.selected, -1]
+    return part, (jb.constituents if keep_constituents else {})
+
+
 def read_lhco_lowlevel(
     path: str | os.PathLike[str],
     *,
@@ -233,6 +254,7 @@ def read_lhco_lowlevel(
     jet_eta_max: float = 2.5,
     jet_pt_min: float = 20.0,
     keep_constituents: bool = True,
+    workers: int = 1,
 ) -> EventSet:
     """Read the LHCO R&D low-level (particle) file, cluster jets and compute all features.
 
@@ -251,7 +273,7 @@ def read_lhco_lowlevel(
     start, max_events : int
         Read events ``[start, start + max_events)`` (default: all).
     chunk_size : int
-        Events read and clustered at once (memory ≈ chunk_size × 17 kB).
+        Events read and clustered at once (memory ≈ chunk_size × 17 kB per worker).
     leading_pt_min : float
         Leading-jet pT threshold [GeV]. Default 0: keep every event (the LHCO events already
         passed the 1.2 TeV trigger; :data:`LHCO_SELECTION` has the published value).
@@ -260,6 +282,9 @@ def read_lhco_lowlevel(
         than two jets in acceptance are dropped (counted in ``provenance``).
     keep_constituents : bool
         Store the two jets' constituents as ``j1_const_pt/eta/phi``, ``j2_const_…``.
+    workers : int
+        Processes clustering chunks in parallel (each reads its own rows). The output does
+        not depend on ``workers`` or ``chunk_size``.
 
     Returns
     -------
@@ -273,15 +298,24 @@ def read_lhco_lowlevel(
         FastJet / awkward are not installed (extra ``gen``).
     DataError
         Wrong column count, labels other than 0/1, no event passing the selection.
+
+    Examples
+    --------
+    >>> es = read_lhco_lowlevel("events_anomalydetection_v2.h5", max_events=20_000,
+    ...                         workers=2)                                     # doctest: +SKIP
+    >>> es.constituents(1, max_particles=100)[0].shape                         # doctest: +SKIP
+    (20000, 100, 3)
     """
     from sciood.errors import require
 
     require("fastjet", "gen")
-    from sciood.generate.jets import FEATURES, cluster_and_select
+    from sciood.generate.jets import FEATURES
     from sciood.generate.processes import Selection
 
     if chunk_size <= 0:
         raise ConfigError(f"chunk_size must be positive, got {chunk_size}")
+    if workers <= 0:
+        raise ConfigError(f"workers must be positive, got {workers}")
     path = Path(path)
     frame = PandasFixedFrame(path, key)
     n_cols = len(frame.columns)
@@ -295,26 +329,24 @@ def read_lhco_lowlevel(
     selection = Selection(leading_pt_min=leading_pt_min, jet_eta_max=jet_eta_max,
                           min_jets=2, jet_pt_min=jet_pt_min)
     lo, hi = _range(frame.n_rows, start, max_events)
-    parts: list[dict[str, np.ndarray]] = []
+    jobs = [(path, frame.key, a, min(a + chunk_size, hi), selection, has_label,
+             keep_constituents) for a in range(lo, hi, chunk_size)]
+    if workers == 1 or len(jobs) == 1:
+        results = [_process_chunk(*job) for job in jobs]
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+            results = list(pool.map(_process_chunk, *zip(*jobs, strict=True)))
+    parts = [part for part, _ in results if part is not None]
     const: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
-    for a in range(lo, hi, chunk_size):
-        matrix = frame.read_matrix(a, min(a + chunk_size, hi))
-        jb = cluster_and_select(_chunk_reco(matrix), selection)
-        if len(jb.selected) == 0:
+    for part, chunk_const in results:
+        if part is None:
             continue
-        part = {k: jb.columns[k] for k in ("mjj", "lead_pt", *FEATURES)}
-        if has_label:
-            labels = matrix[:, -1]
-            _check_labels(labels, path)
-            part["label"] = labels[jb.selected]
-        parts.append(part)
-        if keep_constituents:
-            for k, (counts, values) in jb.constituents.items():
-                const.setdefault(k, ([], []))
-                const[k][0].append(counts)
-                const[k][1].append(values)
-        log.info("LHCO low-level: events %d-%d read, %d selected", a,
-                 min(a + chunk_size, hi), len(jb.selected))
+        for k, (counts, values) in chunk_const.items():
+            const.setdefault(k, ([], []))
+            const[k][0].append(counts)
+            const[k][1].append(values)
     if not parts:
         raise DataError(f"no event of {str(path)!r} rows [{lo}, {hi}) passes the selection "
                         f"{selection}; loosen leading_pt_min / jet_eta_max")
