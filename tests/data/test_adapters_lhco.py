@@ -99,6 +99,8 @@ def test_table_format_and_non_pandas_files_are_refused(tmp_path: Path) -> None:
         f.create_group("grp")["y"] = np.arange(3)
     with pytest.raises(DataError, match="not a pandas fixed-format DataFrame"):
         PandasFixedFrame(tmp_path / "plain.h5", key="grp")
+    with pytest.raises(DataError, match="is a dataset, not a pandas frame group"):
+        PandasFixedFrame(tmp_path / "plain.h5", key="x")
     with pytest.raises(DataError, match=r"key 'df' not in .*available keys: \['grp'\]"):
         PandasFixedFrame(tmp_path / "plain.h5", key="df")
     (tmp_path / "trunc.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 20)
@@ -229,6 +231,9 @@ def test_lowlevel_chunking_range_and_selection(tmp_path: Path, small_dijet: Even
     parallel = read_lhco_lowlevel(tmp_path / "bb.h5", chunk_size=20, workers=2)
     np.testing.assert_array_equal(whole.to_numpy(), parallel.to_numpy())
     assert parallel.has_constituents
+    stored = EventSet.read(parallel.write(tmp_path / "ds"))  # list columns survive the store
+    np.testing.assert_array_equal(stored.constituents(1)[0], parallel.constituents(1)[0])
+    assert stored.provenance["adapter"] == "read_lhco_lowlevel"
     part = read_lhco_lowlevel(tmp_path / "bb.h5", start=10, max_events=5, chunk_size=2)
     np.testing.assert_array_equal(part.column("mjj"), whole.column("mjj")[10:15])
     lead = np.sort(np.maximum(sub.column("pt_j1"), sub.column("pt_j2")))

@@ -112,6 +112,9 @@ class PandasFixedFrame:
         return key
 
     def _check_layout(self, group: Any) -> None:
+        if not hasattr(group, "keys"):
+            raise DataError(f"{group.name!r} in {str(self.path)!r} is a dataset, not a pandas "
+                            "frame group; pass the frame's key (e.g. key='df')")
         ptype = _attr_str(group.attrs, "pandas_type")
         if ptype == "frame_table" or "table" in group:
             raise DataError(
