@@ -60,6 +60,21 @@ def test_softdrop_removes_soft_wide_angle_particle():
     assert m_all > m_pair + 1.0
 
 
+def test_softdrop_mass_is_never_negative():
+    # collinear massless particles: m^2 of the sum is zero up to rounding, FastJet may return
+    # -sqrt(|m^2|); many random near-collinear jets must all come out >= 0
+    rng = np.random.default_rng(3)
+    n_jets, per = 200, 2
+    pt = rng.uniform(100.0, 2000.0, n_jets * per)
+    eta = np.repeat(rng.uniform(-2, 2, n_jets), per) + rng.normal(0, 1e-9, n_jets * per)
+    phi = np.repeat(rng.uniform(-3, 3, n_jets), per)
+    px, py, pz, e = _four(pt, eta, phi)
+    got = softdrop_mass(np.full(n_jets, per), px, py, pz, e)
+    assert got.shape == (n_jets,)
+    assert np.all(got >= 0.0)
+    assert np.all(got < 1.0)
+
+
 def _event(jets):
     cols = [np.concatenate(c) for c in zip(*[_four(*j) for j in jets], strict=True)]
     return cols, sum(len(j[0]) for j in jets)

@@ -155,6 +155,9 @@ def softdrop_mass(counts: np.ndarray, px: np.ndarray, py: np.ndarray, pz: np.nda
     Returns
     -------
     ndarray, shape ``(n_jets,)``
+        Non-negative. FastJet reports ``-sqrt(-m^2)`` when rounding makes the groomed
+        four-vector's ``m^2`` slightly negative (a one- or two-particle massless groomed jet);
+        that is a mass of zero, so it is clipped at 0.
     """
     ak = require("awkward", "gen")
     fastjet = require("fastjet", "gen")
@@ -162,7 +165,8 @@ def softdrop_mass(counts: np.ndarray, px: np.ndarray, py: np.ndarray, pz: np.nda
     jetdef = fastjet.JetDefinition(fastjet.cambridge_algorithm, KT_AXES_R)  # type: ignore[attr-defined]
     cs = fastjet.ClusterSequence(parts, jetdef)  # type: ignore[attr-defined]
     groomed = cs.exclusive_jets_softdrop_grooming(njets=1, beta=beta, symmetry_cut=z_cut, R0=R0)
-    return np.asarray(ak.to_numpy(groomed.msoftdrop), dtype=np.float64)  # type: ignore[attr-defined]
+    mass = np.asarray(ak.to_numpy(groomed.msoftdrop), dtype=np.float64)  # type: ignore[attr-defined]
+    return np.maximum(mass, 0.0)
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
