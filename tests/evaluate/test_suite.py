@@ -156,6 +156,9 @@ def test_small_classes_give_nan_with_note(events, scores) -> None:
     notes = " ".join(t.cell("zprime_tt", "qcd").notes)
     assert "max_sic undefined" in notes and "resolution" in notes
     assert "Notes:" in t.to_markdown()
+    # notes follow the columns shown: none about max_sic when only auc is printed
+    assert "max_sic undefined" in t.to_markdown(["max_sic"])
+    assert "max_sic" not in t.to_markdown(["auc"])
 
 
 def test_bad_input_raises(events, scores) -> None:

@@ -391,7 +391,10 @@ class ResultTable:
                 "| " + " | ".join([c.signal, c.background, str(c.n_signal),
                                    str(c.n_background), *vals]) + " |"
             )
-        notes = [f"- {c.signal} vs {c.background}: {n}" for c in self.cells for n in c.notes]
+        # notes start with the metric name they are about; keep those of the shown columns
+        hidden = tuple(f"{m}{sep}" for m in self.metrics if m not in cols for sep in ": ")
+        notes = [f"- {c.signal} vs {c.background}: {n}" for c in self.cells for n in c.notes
+                 if not n.startswith(hidden)]
         if notes:
             lines += ["", "Notes:", *notes]
         return "\n".join(lines) + "\n"
