@@ -94,7 +94,7 @@ def main() -> None:
     hunt = EventSet.concat([hunt_bkg, sig.select(s_pool)])
     weights = np.where(hunt.is_signal, 1.0, hunt.weights * lumi)
     base = len(b_hunt) * 1e-3
-    n_signal = [0, *[int(round(base * k)) for k in (1, 2, 4, 8, 16)]]
+    n_signal = [0, *[round(base * k) for k in (1, 2, 4, 8, 16)]]
     print(f"# background: {len(bkg)} qcd ({len(b_hunt)} hunted, L = {lumi:.3g} fb^-1 so that "
           f"Σw = {len(b_hunt)}), signal pool {len(s_pool)} xy_qqqq; "
           f"1000 per 1M ↔ {base:.0f} injected")
@@ -106,12 +106,13 @@ def main() -> None:
     print(f"# injection scan: {time.perf_counter() - t0:.0f} s "
           f"({len(res.detectors)} selections × {len(n_signal)} injections, {args.toys} toys)")
     df = res.to_frame()
-    print(f"\n| selection | n_signal (× R&D ratio) | Z_local obs | Z_local exp (Asimov) | "
-          f"Z_global obs | best window centre [GeV] | fake-bump Z (bkg only after cut) |")
+    print("\n| selection | n_signal (× R&D ratio) | Z_local obs | Z_local exp (Asimov) | "
+          "Z_global obs | best window centre [GeV] | fake-bump Z (bkg only after cut) |")
     print("|---|---|---|---|---|---|---|")
     for _, r in df.iterrows():
         ratio = r.n_signal / base if base else 0.0
-        sel = "mjj only" if r.detector == "mjj_only" else f"{r.detector} (keeps {args.cut_eff_b:.0%} B)"
+        sel = ("mjj only" if r.detector == "mjj_only"
+               else f"{r.detector} (keeps {args.cut_eff_b:.0%} B)")
         print(f"| {sel} | {r.n_signal} (×{ratio:.0f}) | {r.local_z_observed:.2f} | "
               f"{r.local_z_expected:.2f} | {r.global_z_observed:.2f} | "
               f"{r.best_window_center:.0f} | {r.fake_bump_z:.2f} |")
