@@ -1,4 +1,4 @@
-"""Sharded, seeded, resumable event generation.
+"""Sharded, seeded, resumable event generation: in-process, local processes or Dask tasks.
 
 ``generate(process, n_events, seed=S, out=DIR)`` produces ``n_events`` events that *pass the
 selection*, split into shards of ``shard_size`` selected events (per p̂T slice, in
@@ -38,6 +38,7 @@ import pyarrow as pa
 
 from sciood.data import store
 from sciood.data.eventset import EventSet, constituent_column
+from sciood.distributed import check_shared_path, run_tasks
 from sciood.errors import ConfigError, CorruptDataError
 from sciood.generate.detector import VARIANT_TUNES, get_card
 from sciood.generate.jets import FEATURES
@@ -248,6 +249,7 @@ def generate(
     workers: int = 1,
     keep_constituents: bool = True,
     progress: Callable[[int], None] | None = None,
+    client: Any = None,
 ) -> EventSet:
     """Generate ``n_events`` selected events of ``process`` into the directory ``out``.
 
@@ -277,6 +279,12 @@ def generate(
         Store both jets' constituents (list columns).
     progress : callable, optional
         Called with the number of newly selected events (for progress bars).
+    client : distributed.Client, optional
+        Run the shards as Dask tasks on this client's cluster (see :mod:`sciood.distributed`)
+        instead of in-process; ``workers`` is then ignored.  Each worker writes its shards
+        (and sidecars) to ``out``, which must be on storage shared by the workers; the
+        manifest is written here once every shard is in.  A task whose worker dies is re-run
+        elsewhere; the output is identical to an in-process run with the same seed.
 
     Returns
     -------
@@ -303,17 +311,19 @@ def generate(
             "variant": variant, "mpi": use_mpi, "shard_size": int(shard_size),
             "keep_constituents": keep_constituents, "schema_version": store.SCHEMA_VERSION}
     chash = _config_hash(body)
-    directory = Path(out)
+    directory = Path(out) if client is None else Path(out).resolve()
     done = _finished(directory, chash)
     if done is not None:
         return done
     store.check_writable(directory)
     _claim(directory, chash, body)
+    check_shared_path(client, directory)
     specs = plan_shards(proc, int(n_events), seed=int(seed), variant=variant, mpi=use_mpi,
                         directory=str(directory), shard_size=int(shard_size),
                         keep_constituents=keep_constituents)
     t0 = time.perf_counter()
-    stats = _run_all(specs, workers, progress)
+    stats = _run_all(specs, workers, progress, client)
+    _remove_stale_temporaries(directory)
     manifest = _manifest(proc, specs, stats, body, chash, time.perf_counter() - t0)
     store.write_manifest(directory, manifest)
     return EventSet.read(directory)
@@ -357,7 +367,8 @@ def _claim(directory: Path, chash: str, body: Mapping[str, Any]) -> None:
 
 
 def _run_all(specs: list[ShardSpec], workers: int,
-             progress: Callable[[int], None] | None) -> list[dict[str, Any]]:
+             progress: Callable[[int], None] | None, client: Any = None
+             ) -> list[dict[str, Any]]:
     results: dict[tuple[int, int], dict[str, Any]] = {}
     todo = []
     for spec in specs:
@@ -368,7 +379,16 @@ def _run_all(specs: list[ShardSpec], workers: int,
                 progress(spec.n_selected)
         else:
             todo.append(spec)
-    if workers == 1 or len(todo) <= 1:
+    if client is not None:
+        def done(i: int, _: dict[str, Any]) -> None:
+            if progress is not None:
+                progress(todo[i].n_selected)
+
+        stats = run_tasks(_run_shard, todo, client=client, name="sciood-generate",
+                          on_done=done)
+        for spec, st in zip(todo, stats, strict=True):
+            results[(spec.slice_index, spec.shard_index)] = st
+    elif workers == 1 or len(todo) <= 1:
         for spec in todo:
             results[(spec.slice_index, spec.shard_index)] = _run_shard(spec, progress)
     else:
@@ -380,6 +400,15 @@ def _run_all(specs: list[ShardSpec], workers: int,
                 if progress is not None:
                     progress(spec.n_selected)
     return [results[(s.slice_index, s.shard_index)] for s in specs]
+
+
+def _remove_stale_temporaries(directory: Path) -> None:
+    """Delete temporary files left by a shard writer that was killed mid-write.
+
+    Called once every shard is in, so no live writer owns them.
+    """
+    for tmp in directory.glob(".shard-*.tmp"):
+        tmp.unlink(missing_ok=True)
 
 
 def _manifest(proc: Process, specs: list[ShardSpec], stats: list[dict[str, Any]],
