@@ -213,6 +213,7 @@ def run_tasks(
     name: str = "sciood",
     retries: int = 1,
     on_done: Callable[[int, R], None] | None = None,
+    keep: bool = True,
 ) -> list[R]:
     """Run ``fn(item, *shared)`` for every item; in-process or as Dask tasks.
 
@@ -235,11 +236,14 @@ def run_tasks(
         the scheduler independently of this number.
     on_done : callable, optional
         ``on_done(index, result)`` as each task finishes (completion order).
+    keep : bool
+        Keep the results (``False``: they are only passed to ``on_done`` and dropped, so a
+        reduction never holds them all; an empty list is returned).
 
     Returns
     -------
     list
-        Results in the order of ``items``.
+        Results in the order of ``items`` (empty if ``keep`` is false).
     """
     if client is None:
         out = []
@@ -247,7 +251,8 @@ def run_tasks(
             res = fn(item, *shared)
             if on_done is not None:
                 on_done(i, res)
-            out.append(res)
+            if keep:
+                out.append(res)
         return out
     from distributed import as_completed
 
@@ -261,14 +266,17 @@ def run_tasks(
     try:
         for fut in as_completed(futures):
             i = index[fut.key]
-            results[i] = fut.result()
+            res = fut.result()
             fut.release()
             if on_done is not None:
-                on_done(i, results[i])
+                on_done(i, res)
+            if keep:
+                results[i] = res
+            del res
     finally:
         for f in (*futures, *shared_f):
             f.release()
-    return [results[i] for i in range(len(items))]
+    return [results[i] for i in range(len(items))] if keep else []
 
 
 def _is_dir(path: str) -> bool:

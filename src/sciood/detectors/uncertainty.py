@@ -5,6 +5,10 @@
 * ``make("mc_dropout", base="ae", passes=20, dropout=0.1, **base_params)`` — one torch
   detector trained with dropout, scored with dropout active (Gal & Ghahramani 2016).
 
+Ensemble members are independent fits: inside ``sciood.distributed.connect(...)`` (or
+``use_client``) they are trained in parallel as Dask tasks, one torch thread each; the members
+are then bit-identical to an in-process fit run with one torch thread.
+
 Both give :meth:`score_with_uncertainty` ``-> (mean, std)`` over members / passes; ``score``
 returns the mean (``score_mode="mean"``) or the epistemic std itself (``"std"``), which is
 a detector in its own right.
@@ -27,6 +31,7 @@ from typing import Any, Literal
 import numpy as np
 
 from sciood.detectors.base import Detector, LabelKind, detector_class, make, register
+from sciood.distributed import current_client, run_tasks, single_thread
 from sciood.errors import ConfigError
 
 __all__ = ["Ensemble", "MCDropout", "member_seeds"]
@@ -37,6 +42,13 @@ ScoreMode = Literal["mean", "std"]
 def member_seeds(seed: int, n: int) -> list[int]:
     """``n`` independent member seeds derived from ``seed`` (numpy SeedSequence)."""
     return [int(s) for s in np.random.SeedSequence(int(seed)).generate_state(n)]
+
+
+def _fit_member(seed: int, base: str, params: dict[str, Any], X: np.ndarray, y: Any,
+                w: np.ndarray, obs: np.ndarray | None) -> Detector:
+    """One ensemble member, fitted with one torch thread (a Dask task)."""
+    with single_thread():
+        return make(base, **{**params, "seed": seed}).fit(X, y, weights=w, observable=obs)
 
 
 class _Wrapper(Detector):
@@ -102,10 +114,17 @@ class Ensemble(_Wrapper):
             raise ConfigError(f"an ensemble needs n >= 2 members, got {self.n}")
         if self.base in ("ensemble", "mc_dropout"):
             raise ConfigError("ensemble base must be a plain detector, not a wrapper")
+        seeds = member_seeds(self.seed, int(self.n))
+        client = current_client()
+        if client is not None:
+            self._members = run_tasks(_fit_member, seeds, client=client,
+                                      shared=(self.base, self._base_params, X, y, w, obs),
+                                      name="sciood-ensemble")
+            return
         self._members = [
             make(self.base, **{**self._base_params, "seed": s}).fit(
                 X, y, weights=w, observable=obs)
-            for s in member_seeds(self.seed, int(self.n))
+            for s in seeds
         ]
 
     def _score_arrays(self, X: np.ndarray) -> np.ndarray:
