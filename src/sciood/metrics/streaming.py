@@ -57,7 +57,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from sciood.data import store as store_io
-from sciood.errors import ConfigError, DataError
+from sciood.errors import ConfigError, CorruptDataError, DataError
 from sciood.metrics.ranking import DEFAULT_MIN_BACKGROUND, RankingCurve
 
 __all__ = [
@@ -308,9 +308,6 @@ def _read_part(part: _Part) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(y, score, weight) of the selected events of one shard."""
     cols = ["label", "is_signal", "weight", part.score]
     table = store_io.read_shard(part.directory, part.entry, columns=cols)
-    if part.score not in table.column_names:
-        raise DataError(f"score column {part.score!r} is not in {part.entry['file']!r}; "
-                        f"columns: {table.column_names}")
     s = table.column(part.score).to_numpy(zero_copy_only=False).astype(np.float64)
     w = table.column("weight").to_numpy(zero_copy_only=False).astype(np.float64)
     w = w * float(part.entry.get("weight_scale", 1.0))
@@ -346,6 +343,16 @@ def _parts(directory: Path, score: str, signal: Sequence[str] | None,
     shards = manifest["shards"]
     if not shards:
         raise DataError(f"store {str(directory)!r} lists no shards")
+    import pyarrow.parquet as pq
+
+    try:
+        names = pq.read_schema(directory / shards[0]["file"]).names
+    except (OSError, ValueError) as exc:
+        raise CorruptDataError(f"cannot read the first shard of {str(directory)!r}: {exc}; "
+                               "re-create the score store") from exc
+    if score not in names:
+        raise DataError(f"score column {score!r} is not in the store {str(directory)!r}; its "
+                        f"columns are {names} (pass score=...)")
     total = sum(int(e["rows"]) for e in shards)
     frac = min(1.0, sample / max(total, 1))
     return [_Part(str(directory), e, score, None if signal is None else tuple(signal),
