@@ -1,1 +1,20 @@
-"""sciood.report."""
+"""sciood.report: the self-contained HTML report of a run.
+
+* :func:`write_report` — ``run_dir/report.html`` from a :class:`ReportInputs` (figures embedded
+  as base64 PNG, CSS inline, no network, no script).
+* :mod:`sciood.report.figures` — one matplotlib/mplhep function per figure, each returning a
+  :class:`~matplotlib.figure.Figure` (usable on their own, e.g. in a notebook).
+* :class:`ReportInputs` / :class:`DetectorResult` — what the pipeline hands over.
+
+Example
+-------
+>>> from sciood.report import write_report                 # doctest: +SKIP
+>>> write_report(Path("runs/demo"), inputs)                 # doctest: +SKIP
+PosixPath('runs/demo/report.html')
+"""
+
+from sciood.report.html import REPORT_NAME, SECTIONS, render_html, write_report
+from sciood.report.inputs import DetectorResult, ReportInputs
+
+__all__ = ["REPORT_NAME", "SECTIONS", "DetectorResult", "ReportInputs", "render_html",
+           "write_report"]
