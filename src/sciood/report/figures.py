@@ -236,6 +236,9 @@ def _norm_for(metric: str, values: FloatArray) -> tuple[Any, str]:
     if metric == "auc":
         return TwoSlopeNorm(vcenter=0.5, vmin=0.0, vmax=1.0), "RdBu_r"
     fin = values[np.isfinite(values) & (values > 0)]
+    if metric == "max_sic":  # 1 = a random cut: red improves S/√B, blue degrades it
+        hi = float(fin.max()) if fin.size else 2.0
+        return TwoSlopeNorm(vcenter=1.0, vmin=0.0, vmax=max(hi, 2.0)), "RdBu_r"
     if metric.startswith("rejection") and fin.size:
         lo, hi = float(fin.min()), float(fin.max())
         return LogNorm(vmin=min(lo, 1.0), vmax=max(hi, 10.0)), "viridis"
@@ -290,7 +293,7 @@ def metric_matrix(results: Sequence[DetectorResult], metric: str = "auc") -> Fig
                 for j in range(len(bkgs)):
                     val, lo, hi = v[i, j]
                     txt = "—" if not np.isfinite(val) else f"{val:.3g}\n[{lo:.3g}, {hi:.3g}]"
-                    ax.text(j, i, txt, ha="center", va="center", fontsize=8.5,
+                    ax.text(j, i, txt, ha="center", va="center", fontsize=10,
                             color=_text_color(im, val))
             ax.set_xticks(range(len(bkgs)), [b.replace("all_backgrounds", "all bkg")
                                              for b in bkgs], rotation=25, ha="right")
@@ -471,7 +474,7 @@ def _step(ax: Axes, h: FloatArray, edges: FloatArray, color: str, label: str,
 # failure analysis
 # --------------------------------------------------------------------------------------------
 def correlations(result: DetectorResult, *, value: str = "spearman",
-                 max_columns: int = 16) -> Figure:
+                 max_columns: int = 12) -> Figure:
     """Score-vs-feature correlation table as a heat map (features × groups).
 
     Parameters
@@ -479,7 +482,7 @@ def correlations(result: DetectorResult, *, value: str = "spearman",
     result : DetectorResult
         With ``correlations`` (:func:`sciood.evaluate.score_correlations` output).
     value : {"spearman", "pearson", "dcor"}, default "spearman"
-    max_columns : int, default 16
+    max_columns : int, default 12
         Keep the features with the largest ``|value|`` in the ``all`` group.
 
     Returns
@@ -502,7 +505,7 @@ def correlations(result: DetectorResult, *, value: str = "spearman",
     norm = (Normalize(vmin=0, vmax=1) if value == "dcor"
             else TwoSlopeNorm(vcenter=0.0, vmin=-1.0, vmax=1.0))
     with hep_style():
-        fig, ax = _figure(size=(1.3 * len(groups) + 3.2, 0.36 * len(piv) + 1.8))
+        fig, ax = _figure(size=(1.25 * len(groups) + 3.0, 0.3 * len(piv) + 1.7))
         a = ax[0][0]
         im = a.imshow(v, norm=norm, cmap="PuOr_r" if value != "dcor" else "viridis",
                       aspect="auto")
@@ -569,58 +572,70 @@ def latent(views: Sequence[tuple[str, LatentView]], *, max_points: int = 3000) -
 # --------------------------------------------------------------------------------------------
 # robustness
 # --------------------------------------------------------------------------------------------
-def robustness(delta: DeltaTable, *, metrics: Sequence[str] | None = None,
-               title: str = "") -> Figure:
-    """Relative change of each metric per (variant, signal vs background), as a heat map.
+def robustness(deltas: Sequence[tuple[str, DeltaTable]], *,
+               metrics: Sequence[str] | None = None, min_scale: float = 20.0) -> Figure:
+    """Relative change of each metric per (detector, variant, signal vs background), heat map.
 
-    Cells: ``(variant − reference)/|reference|`` in percent; ``*`` marks disjoint bootstrap
-    intervals (a change beyond the statistical uncertainty of either).
+    Cells: ``(variant − reference)/|reference|`` in percent (red: worse on the variant for
+    metrics where higher is better); ``*`` marks disjoint bootstrap intervals (a change
+    beyond the statistical uncertainty of either).
 
     Parameters
     ----------
-    delta : DeltaTable
+    deltas : sequence of (detector name, DeltaTable)
     metrics : sequence of str, optional
-        Default: AUC, max SIC and rejection at ε_S = 0.5 where present.
-    title : str
+        Default: AUC, max SIC, rejection at ε_S = 0.5 and AUPR where present.
+    min_scale : float, default 20
+        The colour scale spans at least ±``min_scale`` %, so small changes stay pale.
 
     Returns
     -------
     Figure
     """
+    import pandas as pd
     from matplotlib.colors import TwoSlopeNorm
 
-    df = delta.to_pandas()
-    if len(df) == 0:
-        raise DataError("the robustness table is empty")
+    frames = []
+    for name, d in deltas:
+        df = d.to_pandas()
+        if len(df):
+            frames.append(df.assign(detector=name))
+    if not frames:
+        raise DataError("the robustness tables are empty")
+    df = pd.concat(frames, ignore_index=True)
     if metrics is None:
         wanted = ["auc", "max_sic", "rejection@eff_s=0.5", "aupr"]
         metrics = [m for m in wanted if m in set(df["metric"])] or sorted(set(df["metric"]))[:4]
     df = df[df["metric"].isin(list(metrics))]
-    df = df.assign(row=df["variant"] + ": " + df["signal"] + " vs " +
+    df = df.assign(row=df["detector"] + " · " + df["variant"] + ": " + df["signal"] + " vs " +
                    df["background"].str.replace("all_backgrounds", "all bkg"))
-    rel = df.pivot(index="row", columns="metric", values="rel_change")[list(metrics)]
-    dis = df.pivot(index="row", columns="metric", values="disjoint")[list(metrics)]
+    order = list(dict.fromkeys(df["row"]))
+    rel = df.pivot(index="row", columns="metric", values="rel_change").loc[order,
+                                                                            list(metrics)]
+    dis = df.pivot(index="row", columns="metric", values="disjoint").loc[order, list(metrics)]
     v = 100.0 * rel.to_numpy(dtype=np.float64)
-    lim = float(np.nanmax(np.abs(v))) if np.isfinite(v).any() else 1.0
-    lim = max(lim, 1.0)
+    lim = float(np.nanmax(np.abs(v))) if np.isfinite(v).any() else 0.0
+    lim = max(lim, float(min_scale))
     with hep_style():
-        fig, ax = _figure(size=(1.6 * len(metrics) + 4.2, 0.42 * len(rel) + 1.8))
+        fig, ax = _figure(size=(1.7 * len(metrics) + 5.0, 0.4 * len(rel) + 1.9))
         a = ax[0][0]
         im = a.imshow(v, norm=TwoSlopeNorm(vcenter=0.0, vmin=-lim, vmax=lim), cmap="RdBu",
                       aspect="auto")
+        flags = dis.to_numpy()
         for i in range(v.shape[0]):
             for j in range(v.shape[1]):
                 t = "—" if not np.isfinite(v[i, j]) else f"{v[i, j]:+.1f} %"
-                if bool(dis.to_numpy()[i, j]) and np.isfinite(v[i, j]):
+                if np.isfinite(v[i, j]) and bool(flags[i, j]):
                     t += " *"
-                a.text(j, i, t, ha="center", va="center", fontsize=8.5,
+                a.text(j, i, t, ha="center", va="center", fontsize=10,
                        color=_text_color(im, v[i, j]))
         a.set_xticks(range(len(metrics)), list(metrics), rotation=20, ha="right")
         a.set_yticks(range(len(rel)), list(rel.index))
         a.tick_params(which="both", length=0)
         a.minorticks_off()
-        a.set_title(title or f"change vs {delta.reference_name} (* = disjoint CIs)",
-                    fontsize=11)
+        ref = deltas[0][1].reference_name
+        ref = "sim" if ref == "reference" else ref  # compare()'s default name
+        a.set_title(f"change with respect to {ref} (* = disjoint 68 % intervals)", fontsize=11)
         fig.colorbar(im, ax=a, label="relative change [%]")
     return fig
 

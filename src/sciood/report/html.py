@@ -419,7 +419,7 @@ def _sec_failure(inputs: ReportInputs, fig: _Figures) -> str:
             any_ = True
             parts.append(f"<h3>{_e(d.name)}</h3>" + fig(
                 F.correlations(d), f"score correlations of {d.name}",
-                "Features ordered by |correlation| over all events; top 16 shown."))
+                "Features ordered by |correlation| over all events; top 12 shown."))
         if d.top_anomalies is not None and len(d.top_anomalies):
             any_ = True
             df = d.top_anomalies
@@ -473,12 +473,11 @@ def _sec_robustness(inputs: ReportInputs, fig: _Figures) -> str:
         "(another Pythia tune and detector smearing for <i>data</i>, nuisance shifts such as "
         "JES ±1σ). Large changes mean the number measured on simulation will not hold on "
         "data; * marks changes beyond both bootstrap intervals.")]
+    parts.append(fig(F.robustness([(d.name, d.robustness) for d in have
+                                   if d.robustness is not None]),
+                     "relative change of the metrics from sim to the other variants"))
     for d in have:
         assert d.robustness is not None
-        parts.append(f"<h3>{_e(d.name)}</h3>" + fig(
-            F.robustness(d.robustness, title=f"{d.name}: change vs "
-                         f"{d.robustness.reference_name} (* = disjoint CIs)"),
-            f"robustness of {d.name}"))
         df = d.robustness.to_pandas()
         df = df[df["metric"].isin(list(HEADLINE))]
         rows = [[_e(r.variant), _e(r.signal), _e(r.background), _e(r.metric),
