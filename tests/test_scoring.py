@@ -13,7 +13,7 @@ from sciood.data.eventset import EventSet
 from sciood.detectors import make
 from sciood.distributed import single_thread
 from sciood.errors import ConfigError, CorruptDataError, NotFittedError
-from sciood.scoring import score_events, score_store
+from sciood.scoring import needed_columns, score_events, score_store
 
 COLS = ["mj1_sd", "mj2_sd", "tau21_j1", "tau21_j2"]
 
@@ -97,3 +97,15 @@ def test_errors(store: Path, tmp_path: Path) -> None:
         score_store(42, store, tmp_path / "s")  # type: ignore[arg-type]
     with pytest.raises(CorruptDataError, match="does not exist"):
         score_store(det, tmp_path / "missing", tmp_path / "s")
+
+
+def test_only_the_needed_columns_are_read() -> None:
+    base = ["label", "is_signal", "weight", "mjj"]
+    det = make("flow", features="physics")
+    assert needed_columns(det, "features", ["mjj"]) == [*base, *COLS]
+    ens = make("ensemble", base="ae", n=2, features=["mj1", "mj2"])
+    assert needed_columns(ens, "features", ["mjj"]) == [*base, "mj1", "mj2"]
+    assert needed_columns(make("iforest"), ["tau21_j1"], ["mjj"]) == [*base, "tau21_j1"]
+    assert needed_columns(make("set_ae"), "features", ["mjj"]) is None  # constituents
+    assert needed_columns(make("per_jet"), "features", ["mjj"]) is None  # own builder
+    assert needed_columns(make("ae"), "jets", ["mjj"]) is None

@@ -43,7 +43,7 @@ from sciood.detectors.base import Detector
 from sciood.distributed import check_shared_path, run_tasks, single_thread
 from sciood.errors import ConfigError, DataError
 
-__all__ = ["DEFAULT_BATCH_SIZE", "score_events", "score_store"]
+__all__ = ["DEFAULT_BATCH_SIZE", "needed_columns", "score_events", "score_store"]
 
 #: Rows per scoring batch.
 DEFAULT_BATCH_SIZE = 4096
@@ -125,13 +125,40 @@ def score_events(
     return out
 
 
+def needed_columns(detector: Detector, representation: Representation,
+                   observables: Sequence[str]) -> list[str] | None:
+    """Columns a shard must provide to score it, or ``None`` for all of them.
+
+    Known only when the inputs are named columns or the detector's own high-level features
+    (``representation="hlf"`` with the base-class input builder); a constituent-based
+    representation reads every column.
+    """
+    from sciood.data.eventset import REQUIRED
+
+    if not isinstance(representation, str):
+        cols = list(representation)
+    elif representation == "features" and getattr(detector, "representation", "hlf") == "hlf":
+        from sciood.detectors.uncertainty import _Wrapper
+        from sciood.represent.hlf import resolve_features
+
+        proto = detector._proto() if isinstance(detector, _Wrapper) else detector
+        if type(proto)._represent is not Detector._represent:
+            return None
+        cols = list(resolve_features(getattr(detector, "features", None)))
+    else:
+        return None
+    return list(dict.fromkeys([*REQUIRED, *observables, *cols]))
+
+
 def _score_shard(job: _ShardJob, detector: Detector, representation: Representation,
                  batch_size: int) -> dict[str, Any]:
     """Read, score and write one shard; return its manifest entry."""
-    table = store_io.read_shard(job.source, job.entry)
+    columns = needed_columns(detector, representation, job.observables)
+    table = store_io.read_shard(job.source, job.entry, columns=columns)
     scale = float(job.entry.get("weight_scale", 1.0))
     weight = table.column("weight").to_numpy(zero_copy_only=False).astype(np.float64) * scale
-    events = EventSet(table, observables=job.observables, features=job.features)
+    events = EventSet(table, observables=job.observables,
+                      features=[f for f in job.features if f in table.column_names])
     with single_thread():
         result = score_events(detector, events, representation=representation,
                               batch_size=batch_size)
