@@ -145,6 +145,10 @@ def test_figures_are_labelled(report_inputs) -> None:
     assert any(t.startswith("supervised (AUC") for t in labels)
     lo, hi = a_roc.get_ylim()
     assert np.isfinite([lo, hi]).all() and hi < 1e6  # infinite rejections are not drawn
+    assert len(a_roc.collections) == 3                 # one bootstrap band per detector
+    bare = F.roc_sic(report_inputs.detectors, sim, "wprime_wz_80", n_bootstrap=0)
+    assert len(bare.axes[0].collections) == 0
+    assert len(bare.axes[0].lines) == len(a_roc.lines)
     hunt = F.hunt(report_inputs.hunt, report_inputs.hunt_baseline, detector="mahalanobis")
     assert any("GeV" in ax.get_xlabel() for ax in hunt.axes)
     assert any(ax.get_yscale() == "log" for ax in hunt.axes)

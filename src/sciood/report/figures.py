@@ -153,7 +153,7 @@ def roc_sic(
     signal : str
         Signal class label.
     n_bootstrap : int, default 50
-        Poisson-bootstrap replicas of the band.
+        Poisson-bootstrap replicas of the band; 0 or 1 draws the curves without bands.
     level : float, default 0.68
         Coverage of the band.
 
@@ -162,8 +162,6 @@ def roc_sic(
     Figure
         Left: ``1/ε_B`` (log) vs ``ε_S``; right: ``SIC = ε_S/√ε_B`` vs ``ε_S``.
     """
-    from sciood.metrics.bootstrap import bootstrap_many
-
     mask = _signal_vs_all(test_set, signal)
     y = np.asarray(test_set.is_signal[mask], dtype=bool)
     if not y.any():
@@ -179,26 +177,28 @@ def roc_sic(
         for i, r in enumerate(results):
             s = np.asarray(r.scores[variant], dtype=np.float64)[mask]
             with np.errstate(divide="ignore", invalid="ignore"):
-                b = bootstrap_many({"rej": ("rejection_at", {"eff_s": grid})}, y, s, w,
-                                   n=n_bootstrap, seed=seed, level=level, undefined="nan")["rej"]
+                nominal, lo, hi = _rejection_band(y, s, w, grid, n_bootstrap, seed, level)
                 neff = _n_eff_at(s, y, w, grid)
-            rej, rlo, rhi = (_clean_rejection(a, w[~y]) for a in (b.value, b.lo, b.hi))
+            rej, rlo, rhi = (_clean_rejection(a, w[~y]) for a in (nominal, lo, hi))
             with np.errstate(invalid="ignore"):
                 sic, sic_lo, sic_hi = grid * np.sqrt(rej), grid * np.sqrt(rlo), grid * np.sqrt(rhi)
             fin = np.isfinite(rej)
-            top = max(top, float(np.nanmax(np.where(fin, rhi, np.nan), initial=1.0)))
+            top = max(top, float(np.nanmax(np.where(fin, np.fmax(rej, rhi), np.nan),
+                                           initial=1.0)))
             c = _color(i)
             auc = r.table.get(signal, "all_backgrounds", "auc")[0] if _has_row(
                 r.table, signal) else math.nan
             lab = f"{r.name} (AUC {auc:.3f})" if math.isfinite(auc) else r.name
             a_roc.plot(grid[fin], rej[fin], color=c, label=lab)
             band = fin & np.isfinite(rlo) & np.isfinite(rhi)
-            a_roc.fill_between(grid[band], rlo[band], rhi[band], color=c, alpha=0.25, lw=0)
+            if band.any():
+                a_roc.fill_between(grid[band], rlo[band], rhi[band], color=c, alpha=0.25,
+                                   lw=0)
+                a_sic.fill_between(grid[band], sic_lo[band], sic_hi[band], color=c,
+                                   alpha=0.25, lw=0)
             ok = fin & (neff >= min_background)
             a_sic.plot(grid[ok], sic[ok], color=c, label=r.name)
             a_sic.plot(grid[fin], np.where(ok[fin], np.nan, sic[fin]), color=c, ls=":")
-            a_sic.fill_between(grid[band], sic_lo[band], sic_hi[band], color=c, alpha=0.25,
-                               lw=0)
         a_roc.set_yscale("log")
         a_roc.set_ylim(0.8, 1.5 * top)
         a_roc.set_xlabel("signal efficiency ε_S")
@@ -209,10 +209,28 @@ def roc_sic(
         a_sic.set_ylabel("SIC = ε_S / √ε_B")
         a_sic.set_xlim(0.0, 1.0)
         a_sic.set_ylim(bottom=0.0)
-        a_sic.legend(title=f"{int(100 * level)} % bootstrap bands; dotted: < "
-                           f"{min_background:g} eff. bkg events", loc="upper right",
-                     title_fontsize=9)
+        bands = (f"{round(100 * level)} % bootstrap bands; " if n_bootstrap >= 2 else
+                 "no bootstrap bands; ")
+        a_sic.legend(title=f"{bands}dotted: < {min_background:g} eff. bkg events",
+                     loc="upper right", title_fontsize=9)
     return fig
+
+
+def _rejection_band(
+    y: NDArray[np.bool_], s: FloatArray, w: FloatArray, grid: FloatArray, n_bootstrap: int,
+    seed: int, level: float,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Rejection at ``grid`` with its Poisson-bootstrap band (NaN band without replicas)."""
+    if n_bootstrap < 2:
+        from sciood.metrics.ranking import ranking_curve
+
+        r = np.asarray(ranking_curve(y, s, w).rejection_at(grid), dtype=np.float64)
+        return r, np.full_like(r, np.nan), np.full_like(r, np.nan)
+    from sciood.metrics.bootstrap import bootstrap_many
+
+    b = bootstrap_many({"rej": ("rejection_at", {"eff_s": grid})}, y, s, w, n=n_bootstrap,
+                       seed=seed, level=level, undefined="nan")["rej"]
+    return b.value, b.lo, b.hi
 
 
 def _clean_rejection(r: FloatArray, w_bkg: FloatArray) -> FloatArray:

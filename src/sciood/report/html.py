@@ -26,7 +26,7 @@ import json
 import logging
 import math
 import platform
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -159,13 +159,20 @@ class _Figures:
                 f'width="{w}" height="{h}" loading="eager">{cap}</figure>')
 
 
-def _table(header: Sequence[str], rows: Iterable[Sequence[str]], left: int = 1) -> str:
-    """HTML table; the first ``left`` columns are left-aligned; cells are already HTML."""
-    th = "".join(f'<th class="{"l" if i < left else ""}">{_e(h)}</th>'
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]],
+           left: int | Collection[int] = 1) -> str:
+    """HTML table; cells are already HTML.
+
+    ``left``: the first ``left`` columns, or the given column indices, are left-aligned
+    (text); the others are right-aligned (numbers).
+    """
+    is_left = set(range(left)) if isinstance(left, int) else set(left)
+    th = "".join(f'<th class="{"l" if i in is_left else ""}">{_e(h)}</th>'
                  for i, h in enumerate(header))
     body = "".join(
         "<tr>" + "".join(
-            f'<td class="l">{c}</td>' if i < left else f"<td>{c}</td>" for i, c in enumerate(r)
+            f'<td class="l">{c}</td>' if i in is_left else f"<td>{c}</td>"
+            for i, c in enumerate(r)
         ) + "</tr>"
         for r in rows
     )
@@ -180,8 +187,10 @@ def _frame(df: pd.DataFrame, max_rows: int = 60, digits: int = 4) -> str:
     for rec in df.itertuples(index=False):
         rows.append([_num(v, digits) if isinstance(v, float | np.floating) else _e(v)
                      for v in rec])
-    n_text = sum(1 for c in df.columns if df[c].dtype == object)
-    return _table([str(c) for c in df.columns], rows, left=max(n_text, 1))
+    from pandas.api.types import is_numeric_dtype
+
+    text = [i for i, c in enumerate(df.columns) if not is_numeric_dtype(df[c])]
+    return _table([str(c) for c in df.columns], rows, left=text)
 
 
 def _json(obj: Any) -> str:
@@ -299,17 +308,18 @@ def _sec_data(inputs: ReportInputs, fig: _Figures) -> str:
 def _sec_roc(inputs: ReportInputs, fig: _Figures) -> str:
     sim = inputs.test_sets["sim"]
     meta = inputs.detectors[0].table.meta if inputs.detectors else {}
-    n_boot = int(min(int(meta.get("n_bootstrap", 50) or 50), 50))
+    n_boot = min(int(meta.get("n_bootstrap", 50) or 0), 50)  # the evaluation's, at most 50
     seed = int(meta.get("seed", 0) or 0)
     parts = [_how(
         "Left: background rejection 1/ε_B (log scale) against signal efficiency ε_S; higher is "
         "better, the dotted grey line is a random cut. Right: significance improvement "
         "SIC = ε_S/√ε_B, the factor by which the cut multiplies S/√B; it is solid where at "
         "least 50 effective background events pass (where max SIC is taken) and dotted where "
-        "it rests on a handful of events. Bands: 68 % Poisson bootstrap "
-        f"({max(n_boot, 2)} replicas).")]
+        "it rests on a handful of events. " + (
+            f"Bands: 68 % Poisson bootstrap ({n_boot} replicas)." if n_boot >= 2 else
+            "No bands: the evaluation ran without bootstrap replicas."))]
     for sig in _signals(inputs):
-        f = F.roc_sic(inputs.detectors, sim, sig, n_bootstrap=max(n_boot, 2), seed=seed)
+        f = F.roc_sic(inputs.detectors, sim, sig, n_bootstrap=n_boot, seed=seed)
         parts.append(f"<h3>{_e(sig)}</h3>" + fig(
             f, f"ROC and SIC curves for {sig}",
             f"{_e(sig)} against all backgrounds (cross-section weighted), sim test set."))
