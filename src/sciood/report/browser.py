@@ -60,6 +60,8 @@ class BrowserCheck:
         Horizontal overflow of the page at the viewport width (> 0: a horizontal scroll bar).
     screenshot : Path or None
         Where the screenshot was saved.
+    section_top : dict of str to int
+        Vertical position of each section on the page [CSS px] (to crop screenshots).
     """
 
     sections: list[str]
@@ -68,6 +70,7 @@ class BrowserCheck:
     failed_requests: list[str] = field(default_factory=list)
     overflow_px: int = 0
     screenshot: Path | None = None
+    section_top: dict[str, int] = field(default_factory=dict)
 
     def problems(self) -> list[str]:
         """Human-readable list of everything wrong (empty when the page is fine)."""
@@ -158,6 +161,9 @@ def check_report(
                 "Array.from(document.querySelectorAll('section')).map(s => s.id)")
             images = page.evaluate(
                 "Array.from(document.images).map(i => [i.alt, i.naturalWidth])")
+            tops = page.evaluate(
+                "Object.fromEntries(Array.from(document.querySelectorAll('section'))"
+                ".map(s => [s.id, Math.round(s.getBoundingClientRect().top + scrollY)]))")
             overflow = page.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth")
             shot = None
@@ -174,4 +180,5 @@ def check_report(
         failed_requests=failed,
         overflow_px=int(overflow),
         screenshot=shot,
+        section_top={str(k): int(v) for k, v in tops.items()},
     )

@@ -297,7 +297,8 @@ def _sec_data(inputs: ReportInputs, fig: _Figures) -> str:
         rows.append([_e(name), str(len(es)), str(int(sig.sum())), str(int((~sig).sum())),
                      _num(float(es.weights[~sig].sum())), _e(", ".join(es.classes))])
     parts.append("<h3>Test sets</h3>" + _table(
-        ["variant", "events", "signal", "background", "Σw background", "classes"], rows))
+        ["variant", "events", "signal", "background", "Σw background", "classes"], rows,
+        left=[0, 5]))
     for name, es in inputs.test_sets.items():
         if es.provenance:
             parts.append(f"<details><summary>generator / detector card of the {_e(name)} "
