@@ -151,9 +151,16 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
 
     if workers is not None:
         n = _check_workers(workers)
-        with dask.config.set(WORKER_ENVIRON):
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.WARNING)
+        try:
+            with dask.config.set(WORKER_ENVIRON):
+                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=logging.WARNING)
+        except RuntimeError as exc:
+            raise ConfigError(
+                f"could not start {n} local Dask worker processes ({exc}); in a script, "
+                "open connect(workers=...) under `if __name__ == \"__main__\":` (workers are "
+                "spawned and re-import the main module)"
+            ) from exc
         try:
             with Client(cluster) as client, use_client(client):
                 log.info("local Dask cluster with %d worker processes: %s", n,
