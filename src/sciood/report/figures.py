@@ -56,6 +56,8 @@ FloatArray = NDArray[np.float64]
 #: Colour cycle (colour-blind safe, Petroff 2021 10-colour set) shared by every figure.
 COLORS = ("#3f90da", "#ffa90e", "#bd1f01", "#94a4a2", "#832db6", "#a96b59", "#e76300",
           "#b9ac70", "#717581", "#92dadd")
+#: Widest figure [inches at 100 dpi]: the page shows figures at most ~1180 px wide.
+MAX_WIDTH = 16.0
 #: Style of the mjj-only baseline wherever it appears.
 BASELINE_STYLE = {"color": "black", "ls": "--"}
 
@@ -80,6 +82,8 @@ def hep_style() -> Iterator[None]:
 
     hep = _mpl()
     style = dict(hep.style.ROOT)
+    # per-glyph fallback to DejaVu Sans (ships with matplotlib) for √, ε, χ² missing in TeX Gyre
+    style["font.sans-serif"] = [*style.get("font.sans-serif", []), "DejaVu Sans"]
     style.update({"font.size": 13, "axes.labelsize": 13, "legend.fontsize": 10,
                   "xtick.labelsize": 11, "ytick.labelsize": 11, "figure.dpi": 100,
                   "savefig.dpi": 100, "axes.titlesize": 13, "legend.frameon": False,
@@ -99,6 +103,13 @@ def _figure(nrows: int = 1, ncols: int = 1, *, size: tuple[float, float] = (7.0,
 
 def _color(i: int) -> str:
     return COLORS[i % len(COLORS)]
+
+
+def _colormap(name: str) -> Any:
+    """A registered matplotlib colormap by name."""
+    import matplotlib as mpl
+
+    return mpl.colormaps[name]
 
 
 def _text_color(im: Any, value: float) -> str:
@@ -212,7 +223,7 @@ def roc_sic(
         bands = (f"{round(100 * level)} % bootstrap bands; " if n_bootstrap >= 2 else
                  "no bootstrap bands; ")
         a_sic.legend(title=f"{bands}dotted: < {min_background:g} eff. bkg events",
-                     loc="upper right", title_fontsize=9)
+                     loc="best", title_fontsize=9)
     return fig
 
 
@@ -296,11 +307,11 @@ def metric_matrix(results: Sequence[DetectorResult], metric: str = "auc") -> Fig
         mats.append((sigs, bkgs, v))
     all_v = np.concatenate([m[2][..., 0].ravel() for m in mats])
     norm, cmap = _norm_for(metric, all_v)
-    ncols = min(n, 3)
-    nrows = math.ceil(n / ncols)
     sigs0, bkgs0, _ = mats[0]
     w = max(3.2, 1.25 * len(bkgs0) + 1.6)
     h = max(2.4, 0.75 * len(sigs0) + 1.6)
+    ncols = max(1, min(n, 3, int(MAX_WIDTH // w)))  # stay readable when scaled to the page
+    nrows = math.ceil(n / ncols)
     with hep_style():
         fig, axes = _figure(nrows, ncols, size=(w * ncols, h * nrows))
         im = None
@@ -322,7 +333,7 @@ def metric_matrix(results: Sequence[DetectorResult], metric: str = "auc") -> Fig
         for k in range(n, nrows * ncols):
             axes[k // ncols][k % ncols].set_visible(False)
         if im is not None:
-            fig.colorbar(im, ax=axes, label=metric, shrink=0.9)
+            fig.colorbar(im, ax=axes, label=metric, shrink=min(0.9, 5.0 / (h * nrows)))
     return fig
 
 
@@ -492,7 +503,7 @@ def _step(ax: Axes, h: FloatArray, edges: FloatArray, color: str, label: str,
 # failure analysis
 # --------------------------------------------------------------------------------------------
 def correlations(result: DetectorResult, *, value: str = "spearman",
-                 max_columns: int = 12) -> Figure:
+                 max_columns: int = 12, max_groups: int = 10) -> Figure:
     """Score-vs-feature correlation table as a heat map (features × groups).
 
     Parameters
@@ -502,6 +513,8 @@ def correlations(result: DetectorResult, *, value: str = "spearman",
     value : {"spearman", "pearson", "dcor"}, default "spearman"
     max_columns : int, default 12
         Keep the features with the largest ``|value|`` in the ``all`` group.
+    max_groups : int, default 10
+        Show ``all`` and the first ``max_groups - 1`` classes (in the table's order).
 
     Returns
     -------
@@ -516,6 +529,8 @@ def correlations(result: DetectorResult, *, value: str = "spearman",
         raise DataError(f"value must be 'spearman', 'pearson' or 'dcor', got {value!r}")
     piv = df.pivot(index="column", columns="group", values=value)
     groups = ["all"] + [g for g in piv.columns if g != "all"]
+    dropped = max(0, len(groups) - max_groups)
+    groups = groups[:max_groups]
     piv = piv[groups]
     order = piv["all"].abs().sort_values(ascending=False, na_position="last").index
     piv = piv.loc[list(order)[:max_columns]]
@@ -536,7 +551,8 @@ def correlations(result: DetectorResult, *, value: str = "spearman",
         a.set_yticks(range(len(piv)), list(piv.index))
         a.tick_params(which="both", length=0)
         a.minorticks_off()
-        a.set_title(f"{result.name}: {value} correlation of the score", fontsize=11)
+        more = f" ({dropped} more classes in the table)" if dropped else ""
+        a.set_title(f"{result.name}: {value} correlation of the score{more}", fontsize=11)
         fig.colorbar(im, ax=a, label=value)
     return fig
 
@@ -561,6 +577,8 @@ def latent(views: Sequence[tuple[str, LatentView]], *, max_points: int = 3000) -
     nrows = math.ceil(n / ncols)
     rng = np.random.default_rng(0)
     classes = sorted({str(c) for _, v in views for c in np.unique(v.labels)})
+    palette = ([_color(i) for i in range(len(classes))] if len(classes) <= len(COLORS) else
+               [_colormap("tab20")(i % 20) for i in range(len(classes))])
     with hep_style():
         fig, axes = _figure(nrows, ncols, size=(4.8 * ncols, 4.4 * nrows))
         for k, (title, v) in enumerate(views):
@@ -572,7 +590,7 @@ def latent(views: Sequence[tuple[str, LatentView]], *, max_points: int = 3000) -
                 if idx.size > max_points:
                     idx = rng.choice(idx, max_points, replace=False)
                 ax.scatter(v.coords[idx, 0], v.coords[idx, 1], s=6, alpha=0.55,
-                           color=_color(ci), label=c, lw=0)
+                           color=palette[ci], label=c, lw=0)
             ev = v.explained_variance
             ax_lab = [f"{v.method.upper()} {d}" for d in (1, 2)]
             if ev is not None:
@@ -581,7 +599,12 @@ def latent(views: Sequence[tuple[str, LatentView]], *, max_points: int = 3000) -
             ax.set_xlabel(ax_lab[0])
             ax.set_ylabel(ax_lab[1])
             ax.set_title(title, fontsize=11)
-            ax.legend(markerscale=2.5, fontsize=9, loc="best")
+            if len(classes) > 5:  # many classes: legend beside the last panel of a row
+                if k % ncols == ncols - 1 or k == n - 1:
+                    ax.legend(markerscale=2.5, fontsize=9, loc="center left",
+                              bbox_to_anchor=(1.0, 0.5))
+            else:
+                ax.legend(markerscale=2.5, fontsize=9, loc="best")
         for k in range(n, nrows * ncols):
             axes[k // ncols][k % ncols].set_visible(False)
     return fig
@@ -667,8 +690,11 @@ def _hunt_column(top: Axes, mid: Axes, res: HuntResult, color: str) -> None:
     c = 0.5 * (e[1:] + e[:-1])
     width = np.diff(e)
     pred = fit.expected()
-    up, down = fit.eigen_variations()
-    sig_fit = np.sqrt(np.sum(np.square(0.5 * (up - down)), axis=0))
+    if np.isfinite(fit.covariance).all():
+        up, down = fit.eigen_variations()
+        sig_fit = np.sqrt(np.sum(np.square(0.5 * (up - down)), axis=0))
+    else:  # fit without a usable covariance (flagged in the hunt): no band
+        sig_fit = np.zeros_like(pred)
     err = np.sqrt(np.clip(res.sumw2, 0, None))
     dens, derr = res.counts / width, err / width
     top.errorbar(c, dens, yerr=derr, xerr=width / 2, fmt="o", ms=3.5, color="black",
@@ -801,12 +827,13 @@ def injection(result: InjectionResult) -> Figure:
 
 
 def to_png(fig: Figure) -> bytes:
-    """Render a figure to PNG bytes (Agg)."""
+    """Render a figure to PNG bytes (Agg, in the report style)."""
     from io import BytesIO
 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)
     buf = BytesIO()
-    fig.savefig(buf, format="png", dpi=fig.dpi)
+    with hep_style():  # text is laid out at draw time: the style's fonts must be active
+        fig.savefig(buf, format="png", dpi=fig.dpi)
     return buf.getvalue()
