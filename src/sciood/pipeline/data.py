@@ -1,0 +1,189 @@
+"""Stages *generate* and *split*: the run's events.
+
+*generate* asks :func:`sciood.generate` for every (process, variant) sample.  Samples live in
+``data.cache_dir``, one directory per process, variant and generation settings, so any run
+asking for the same sample reuses it (``sciood.generate`` itself re-reads a complete dataset
+with the same manifest hash and finishes an interrupted one).
+
+*split* divides each ``sim`` sample into a training and a test part (seeded, per process) and
+writes, in ``RUN/split/``, the training store ``train/`` and one test store per variant
+(``test-sim/``, ``test-data/``, ...).  Non-``sim`` variants are generated at the size of the
+``sim`` test split and used whole as test sets.  Weights stay in expected events per fb⁻¹ of
+the *full* process: a part holding a fraction f of a sample has its weights divided by f.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sciood.config import RunConfig
+from sciood.data import store
+from sciood.data.eventset import EventSet
+from sciood.pipeline.cache import StageRecord, stage_dir, stage_key
+from sciood.pipeline.compute import Compute
+from sciood.pipeline.progress import Progress
+
+__all__ = ["Sample", "SplitOutput", "generate_samples", "split_samples", "test_size"]
+
+
+@dataclass
+class Sample:
+    """One generated (process, variant) dataset."""
+
+    process: str
+    variant: str
+    n_events: int
+    path: Path
+    manifest_sha256: str
+    events: EventSet | None = None
+
+    def load(self) -> EventSet:
+        """The events (read on first use)."""
+        if self.events is None:
+            self.events = EventSet.read(self.path)
+        return self.events
+
+
+@dataclass
+class SplitOutput:
+    """Paths of the split stage's stores and its key."""
+
+    key: str
+    directory: Path
+    variants: list[str]
+
+    @property
+    def train(self) -> Path:
+        """Training store (every process, ``sim``)."""
+        return self.directory / "train"
+
+    def test(self, variant: str) -> Path:
+        """Test store of ``variant``."""
+        return self.directory / f"test-{variant}"
+
+    def summary(self) -> list[dict[str, Any]]:
+        """Per (process, variant) rows written by the stage (see :func:`split_samples`)."""
+        rows: list[dict[str, Any]] = json.loads((self.directory / "summary.json").read_text())
+        return rows
+
+
+def test_size(n_events: int, train_fraction: float) -> int:
+    """Events in the test part of a sample of ``n_events`` (at least 1, at most n - 1)."""
+    n_train = min(max(round(n_events * train_fraction), 1), n_events - 1)
+    return n_events - n_train
+
+
+def _requests(cfg: RunConfig) -> list[tuple[str, str, int]]:
+    d = cfg.data
+    out: list[tuple[str, str, int]] = []
+    for variant in d.variants:
+        for process, n in {**d.background, **d.signals}.items():
+            size = n if variant == "sim" else test_size(n, d.train_fraction)
+            out.append((process, variant, size))
+    return out
+
+
+def _sample_dir(cfg: RunConfig, process: str, variant: str, n: int) -> Path:
+    d = cfg.data
+    pf = store.sha256_file(d.process_file) if d.process_file is not None else None
+    body = [process, variant, n, d.seed, d.mpi, d.shard_size, d.keep_constituents, pf]
+    digest = hashlib.sha256(json.dumps(body).encode()).hexdigest()[:10]
+    return d.cache_dir / f"{process}-{variant}-{n}-{digest}"
+
+
+def generate_samples(cfg: RunConfig, progress: Progress, compute: Compute,
+                     records: list[StageRecord]) -> list[Sample]:
+    """Generate (or reuse) every sample of the run.
+
+    Returns
+    -------
+    list of Sample
+        In the order ``variants × (background, signals)``.
+    """
+    import time
+
+    import sciood
+
+    d = cfg.data
+    samples = []
+    for process, variant, n in _requests(cfg):
+        out = _sample_dir(cfg, process, variant, n)
+        complete = (out / store.MANIFEST_NAME).is_file()
+        t0 = time.perf_counter()
+        with progress.task(f"generate {process} ({variant})", None if complete else n) as adv:
+            es = sciood.generate(
+                process, n, seed=d.seed, variant=variant, out=out, process_file=d.process_file,
+                mpi=d.mpi, shard_size=d.shard_size, keep_constituents=d.keep_constituents,
+                progress=adv, client=None if complete else compute.client())
+        sha = store.sha256_file(out / store.MANIFEST_NAME)
+        records.append(StageRecord(f"generate/{process}/{variant}", sha[:16], complete,
+                                   time.perf_counter() - t0, {"path": str(out)}))
+        samples.append(Sample(process, variant, n, out, sha, es))
+    return samples
+
+
+def _rng(seed: int, process: str) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(process.encode())]))
+
+
+def _scaled(events: EventSet, index: np.ndarray) -> EventSet:
+    part = events.select(index)
+    return part.with_weights(part.weights * (len(events) / len(index)))
+
+
+def _summary_rows(samples: list[Sample]) -> list[dict[str, Any]]:
+    rows = []
+    for s in samples:
+        es = s.load()
+        prov = es.provenance
+        proc = prov.get("process", {})
+        rows.append({
+            "process": s.process, "label": proc.get("label", s.process),
+            "is_signal": bool(proc.get("is_signal", es.is_signal.any())), "variant": s.variant,
+            "events": len(es), "sum_weights": float(es.weights.sum()),
+            "cross_section_fb": float(es.weights.sum()), "mpi": prov.get("mpi"),
+            "tune": " ; ".join(prov.get("tune_settings", []) or ["default (Monash)"]),
+            "detector_card": (prov.get("detector_card") or {}).get("name", s.variant),
+            "generator": (prov.get("versions") or {}).get("pythia8", ""),
+            "manifest_sha256": s.manifest_sha256, "path": str(s.path),
+        })
+    return rows
+
+
+def split_samples(cfg: RunConfig, samples: list[Sample], run_dir: Path,
+                  progress: Progress, records: list[StageRecord]) -> SplitOutput:
+    """Write the training store and the per-variant test stores (cached by sample hashes)."""
+    d = cfg.data
+    key = stage_key("split", [(s.process, s.variant, s.manifest_sha256) for s in samples],
+                    d.train_fraction, d.seed)
+    out = SplitOutput(key, run_dir / "split", list(d.variants))
+    with stage_dir(out.directory, key, "split", records) as (directory, cached):
+        if cached:
+            progress.message("split: reused")
+            return out
+        with progress.task("split train / test", len(samples)) as adv:
+            train: list[EventSet] = []
+            tests: dict[str, list[EventSet]] = {v: [] for v in d.variants}
+            for s in samples:
+                es = s.load()
+                if s.variant == "sim":
+                    perm = _rng(d.seed, s.process).permutation(len(es))
+                    n_test = test_size(len(es), d.train_fraction)
+                    tests["sim"].append(_scaled(es, np.sort(perm[:n_test])))
+                    train.append(_scaled(es, np.sort(perm[n_test:])))
+                else:
+                    tests[s.variant].append(es)
+                adv(1)
+            EventSet.concat(train).write(out.train)
+            for variant, parts in tests.items():
+                EventSet.concat(parts).write(out.test(variant))
+            rows = _summary_rows(samples)
+            (directory / "summary.json").write_text(json.dumps(rows, indent=1))
+    return out
