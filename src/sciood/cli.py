@@ -5,9 +5,11 @@ Exit codes: 0 ok, 2 bad usage / config / input data, 1 runtime failure.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -113,16 +115,23 @@ def generate(
     no_constituents: Annotated[bool, typer.Option(
         "--no-constituents", help="Do not store jet constituents.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Dask scheduler address (tcp://host:8786) or scheduler file: "
+        "run the shards as tasks on that cluster (--workers is then ignored).")] = None,
 ) -> None:
     """Generate events with Pythia 8 + detector + FastJet into a sharded dataset.
 
     Resumable: re-run the same command after an interruption to finish only the missing shards.
     """
+    from sciood.distributed import connect
+
     try:
-        es = _progress_generate(process, events, seed=seed, variant=variant, out=out,
-                                workers=workers, shard_size=shard_size,
-                                process_file=process_file, mpi=mpi,
-                                keep_constituents=not no_constituents, quiet=quiet)
+        with connect(scheduler=scheduler) as client:
+            es = _progress_generate(process, events, seed=seed, variant=variant, out=out,
+                                    workers=workers, shard_size=shard_size,
+                                    process_file=process_file, mpi=mpi,
+                                    keep_constituents=not no_constituents, quiet=quiet,
+                                    client=client)
     except SciOODError as exc:
         _fail(exc)
     if not quiet:
@@ -162,28 +171,207 @@ def info(path: Annotated[Path, typer.Argument(help="Dataset directory.")]) -> No
                        if k in prov})
 
 
-@app.command()
-def demo(
-    out: Annotated[Path, typer.Option("--out", help="Run directory.")] = Path("runs/demo"),
-    events: Annotated[int, typer.Option("--events", min=10, help="Events per class.")] = 200,
-    workers: Annotated[int, typer.Option("--workers", min=1)] = 2,
-) -> None:
-    """Small end-to-end demo: generate a small sample of each class and summarise it."""
-    from sciood.data.eventset import EventSet
-    from sciood.generate.processes import CATALOGUE
+# ----------------------------------------------------------------------------- pipeline
+class _RichProgress:
+    """The pipeline's progress as rich bars (a spinner for work of unknown size)."""
 
-    parts = []
+    def __init__(self, bar: object) -> None:
+        self.bar = bar
+
+    @contextlib.contextmanager
+    def task(self, description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+        from rich.progress import Progress
+
+        bar = self.bar
+        assert isinstance(bar, Progress)  # internal invariant, not input validation
+        task = bar.add_task(description, total=total)
+
+        def advance(n: int) -> None:
+            bar.advance(task, n)
+
+        yield advance
+        bar.update(task, total=bar.tasks[task].completed or 1, completed=bar.tasks[task].completed
+                   or 1)
+
+    def message(self, text: str) -> None:
+        from rich.progress import Progress
+
+        assert isinstance(self.bar, Progress)  # internal invariant
+        self.bar.console.print(f"[dim]{text}[/]")
+
+
+ConfigArg = Annotated[Path, typer.Argument(help="Run configuration (.yaml / .toml); see "
+                                           "examples/demo.yaml and docs/pipeline.md.")]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Run directory (default: "
+                                             "`output` of the config, else runs/<name>).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
+SchedulerOpt = Annotated[str | None, typer.Option(
+    "--scheduler", help="Dask scheduler address (tcp://host:8786) or scheduler file.")]
+WorkersOpt = Annotated[int | None, typer.Option(
+    "--workers", min=1, help="Start a local Dask cluster with this many worker processes.")]
+
+
+def _load(config: Path, out: Path | None, scheduler: str | None = None,
+          workers: int | None = None) -> object:
+    from sciood.config import ComputeConfig, load_config
+
     try:
-        for name in sorted(CATALOGUE, key=lambda n: (CATALOGUE[n].is_signal, n)):
-            parts.append(_progress_generate(
-                name, events, seed=1, variant="sim", out=out / "data" / name, workers=workers,
-                shard_size=max(events // workers, 1), process_file=None, mpi=None,
-                keep_constituents=True, quiet=False))
+        cfg = load_config(config, output=str(out) if out is not None else None)
+        if scheduler is not None or workers is not None:
+            cfg.compute = ComputeConfig(scheduler=scheduler, workers=workers)
     except SciOODError as exc:
         _fail(exc)
-    merged = EventSet.concat(parts)  # type: ignore[arg-type]
-    _print_summary(merged, title=f"demo sample ({out / 'data'})")
+    except ValueError as exc:  # pydantic ValidationError of the compute override
+        _fail(ConfigError(f"invalid --scheduler/--workers: {exc}"))
+    return cfg
 
+
+def _run_stage(config: Path, until: str, *, out: Path | None = None, quiet: bool = False,
+               as_json: bool = False, scheduler: str | None = None,
+               workers: int | None = None) -> None:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from sciood.config import RunConfig
+    from sciood.pipeline import run
+
+    cfg = _load(config, out, scheduler, workers)
+    assert isinstance(cfg, RunConfig)  # internal invariant
+    columns = [SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
+               MofNCompleteColumn(), TimeElapsedColumn()]
+    try:
+        with Progress(*columns, console=console, disable=quiet or as_json) as bar:
+            result = run(cfg, until=until,  # type: ignore[arg-type]
+                         quiet=quiet, progress=None if quiet else _RichProgress(bar))
+    except SciOODError as exc:
+        _fail(exc)
+    except Exception as exc:  # a runtime failure: message + exit code 1
+        console.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}")
+        raise typer.Exit(1) from exc
+    if as_json:
+        out_console.print_json(json.dumps(result.to_dict()))
+    elif not quiet:
+        _print_run(result)
+
+
+def _print_run(result: object) -> None:
+    from sciood.pipeline import RunResult
+
+    assert isinstance(result, RunResult)  # internal invariant
+    reused = sum(r.cached for r in result.stages)
+    out_console.print(f"[bold]{result.run_dir}[/]: {len(result.stages)} stage units, "
+                      f"{reused} reused, {result.seconds:.1f} s")
+    if result.results is not None:
+        table = Table(title="detectors (signal vs all backgrounds, sim test set)")
+        for col in ("detector", "signal", "AUROC", "max SIC"):
+            table.add_column(col)
+        for det in result.results["detectors"]:
+            for sig, vals in det["summary"].items():
+                table.add_row(det["label"], sig, _num(vals.get("auc")), _num(vals.get("max_sic")))
+        out_console.print(table)
+        stat = result.results.get("statistics") or {}
+        hunt = stat.get("hunt")
+        if hunt:
+            out_console.print(f"bump hunt after the {stat['detector']} cut: local Z = "
+                              f"{_num(hunt.get('local_z_observed'))} in "
+                              f"{_window(hunt.get('best_window'))} GeV")
+    for note in result.notes:
+        out_console.print(f"[yellow]note:[/] {note}")
+    if result.results is not None:
+        out_console.print(f"results: {result.results_path}")
+    if result.report is not None:
+        out_console.print(f"report:  {result.report}")
+
+
+def _num(x: object) -> str:
+    return "–" if not isinstance(x, int | float) else f"{x:.3g}"
+
+
+def _window(w: object) -> str:
+    if isinstance(w, list | tuple) and len(w) == 2:
+        return f"[{w[0]:.0f}, {w[1]:.0f}]"
+    return "–"
+
+
+@app.command()
+def run(config: ConfigArg, out: OutOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False,
+        scheduler: SchedulerOpt = None, workers: WorkersOpt = None) -> None:
+    """Run the whole pipeline: generate, split, train, score, evaluate, hunt, report.
+
+    Every stage is cached in the run directory under a hash of its inputs: re-running
+    redoes only what changed, and a killed run resumes at the interrupted stage.
+    Writes RUN/results.json and RUN/report.html. Exit codes: 0 ok, 2 bad config, 1 failure.
+    """
+    _run_stage(config, "report", out=out, quiet=quiet, as_json=as_json, scheduler=scheduler,
+               workers=workers)
+
+
+@app.command()
+def train(config: ConfigArg, out: OutOpt = None, quiet: QuietOpt = False,
+          as_json: JsonOpt = False) -> None:
+    """Generate (or reuse) the events and train every detector of CONFIG (RUN/models/)."""
+    _run_stage(config, "train", out=out, quiet=quiet, as_json=as_json)
+
+
+@app.command()
+def score(config: ConfigArg, out: OutOpt = None, quiet: QuietOpt = False,
+          as_json: JsonOpt = False, scheduler: SchedulerOpt = None,
+          workers: WorkersOpt = None) -> None:
+    """Run up to scoring: every detector scores every test variant (RUN/scores/)."""
+    _run_stage(config, "score", out=out, quiet=quiet, as_json=as_json, scheduler=scheduler,
+               workers=workers)
+
+
+@app.command()
+def evaluate(config: ConfigArg, out: OutOpt = None, quiet: QuietOpt = False,
+             as_json: JsonOpt = False, scheduler: SchedulerOpt = None,
+             workers: WorkersOpt = None) -> None:
+    """Run up to the evaluation: per-class metrics, robustness, sculpting (RUN/evaluate/)."""
+    _run_stage(config, "evaluate", out=out, quiet=quiet, as_json=as_json, scheduler=scheduler,
+               workers=workers)
+
+
+@app.command()
+def hunt(config: ConfigArg, out: OutOpt = None, quiet: QuietOpt = False,
+         as_json: JsonOpt = False) -> None:
+    """Run up to the bump hunt, CLs limit and injection scan (RUN/hunt/hunt.json)."""
+    _run_stage(config, "hunt", out=out, quiet=quiet, as_json=as_json)
+
+
+@app.command()
+def report(config: ConfigArg, out: OutOpt = None, quiet: QuietOpt = False,
+           as_json: JsonOpt = False) -> None:
+    """Write RUN/results.json and RUN/report.html (running any stage not yet cached)."""
+    _run_stage(config, "report", out=out, quiet=quiet, as_json=as_json)
+
+
+def _demo_config() -> Path:
+    for candidate in (Path("examples/demo.yaml"),
+                      Path(__file__).resolve().parents[2] / "examples" / "demo.yaml"):
+        if candidate.is_file():
+            return candidate
+    _fail(ConfigError("examples/demo.yaml not found; run `sciood demo` from the sciood "
+                      "repository or use `sciood run CONFIG`"))
+    raise AssertionError  # unreachable: _fail exits
+
+
+@app.command()
+def demo(out: Annotated[Path, typer.Option("--out", "-o", help="Run directory.")] = Path(
+             "runs/demo"),
+         quiet: QuietOpt = False, as_json: JsonOpt = False) -> None:
+    """The small end-to-end demo (examples/demo.yaml, a few minutes on 2 cores).
+
+    Produces runs/demo/report.html and runs/demo/results.json; a second call reuses
+    every stage.
+    """
+    _run_stage(_demo_config(), "report", out=out, quiet=quiet, as_json=as_json)
 
 def main() -> None:
     """Console-script entry point."""
@@ -193,6 +381,9 @@ def main() -> None:
     except SciOODError as exc:  # pragma: no cover - commands handle their own
         console.print(f"[bold red]error:[/] {exc}")
         sys.exit(2 if isinstance(exc, ConfigError | DataError) else 1)
+    except KeyboardInterrupt:  # pragma: no cover - interactive
+        console.print("[bold red]interrupted[/]: re-run the same command to resume")
+        sys.exit(130)
 
 
 if __name__ == "__main__":
