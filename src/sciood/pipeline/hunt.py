@@ -4,9 +4,9 @@ Pseudo-data: the ``sim`` background test events with weights × luminosity (defa
 luminosity: the one at which the background's expected count equals its MC count, so weights
 are ≈ 1 per event) plus ``data.injection.n`` events drawn (seeded, without replacement) from the
 ``sim`` test events of ``data.injection.process``, each with weight 1.  The cut is on the
-detector ``statistics.detector`` (default: the best max SIC for the injected signal against
-all backgrounds) and keeps ``statistics.cut_eff_b`` of the background; the no-cut (mjj-only)
-hunt is the baseline.  The limit uses the background fit of the hunt as template (its
+detector ``statistics.detector`` (default: of the detectors that do not see signal labels,
+the best max SIC for the injected signal against all backgrounds) and keeps
+``statistics.cut_eff_b`` of the background; the no-cut (mjj-only) hunt is the baseline.  The limit uses the background fit of the hunt as template (its
 eigen-variations as nuisances) and the injection process's cross-section as ``mu = 1``.
 The scan hunts once per injected count and detector, without toys.
 
@@ -72,10 +72,11 @@ def _class_of(cfg: RunConfig, process: str) -> str:
     return get_process(process, extra=extra).class_name
 
 
-def hunt_key(cfg: RunConfig, score_keys: dict[str, str], split_key: str) -> str:
+def hunt_key(cfg: RunConfig, score_keys: dict[str, str], split_key: str,
+             candidates: list[str]) -> str:
     """Cache key of the hunt stage (``score_keys``: detector -> key of its sim scores)."""
     return stage_key("hunt", split_key, score_keys, cfg.statistics.model_dump(mode="json"),
-                     _injection(cfg))
+                     _injection(cfg), candidates)
 
 
 def _best(labels: list[str], scores: dict[str, np.ndarray], test: EventSet,
@@ -105,7 +106,8 @@ def _attempt(notes: list[str], what: str, fn: Any, *args: Any,
         return None
 
 
-def _compute(cfg: RunConfig, test: EventSet, scores: dict[str, np.ndarray]) -> HuntOutput:
+def _compute(cfg: RunConfig, test: EventSet, scores: dict[str, np.ndarray],
+             candidates: list[str]) -> HuntOutput:
     from sciood.stats import bump_hunt, injection_scan, upper_limit
 
     st = cfg.statistics
@@ -124,7 +126,7 @@ def _compute(cfg: RunConfig, test: EventSet, scores: dict[str, np.ndarray]) -> H
     rows = np.concatenate([np.flatnonzero(bkg), chosen])
     obs = test.column(st.observable)
     weight = np.where(test.is_signal, 1.0, w * lumi)
-    det = st.detector or _best([d.key for d in cfg.detectors], scores, test, pool)
+    det = st.detector or _best(candidates, scores, test, pool)
     out = HuntOutput(det, lumi, n_inj, process, notes=notes)
     common: dict[str, Any] = {"cut_eff_b": st.cut_eff_b, "mjj_range": st.mjj_range, "seed": st.seed}
     out.hunt = _attempt(notes, f"bump hunt after the {det} cut", bump_hunt, obs[rows],
@@ -158,11 +160,14 @@ def _compute(cfg: RunConfig, test: EventSet, scores: dict[str, np.ndarray]) -> H
 
 def run_hunt(cfg: RunConfig, test: EventSet | None, scores: dict[str, np.ndarray] | None,
              key: str, run_dir: Path, records: list[StageRecord], *,
+             candidates: list[str],
              need_objects: bool) -> tuple[HuntOutput | None, dict[str, Any] | None]:
     """Run (or reuse) the hunt stage.
 
     ``test`` / ``scores`` are the full ``sim`` test set and every detector's scores on it;
     they may be ``None`` when the stage is cached and ``need_objects`` is false.
+    ``candidates`` are the detectors the default cut may use (the run leaves out supervised
+    classifiers: they are the reference, not a search strategy).
 
     Returns
     -------
@@ -179,7 +184,7 @@ def run_hunt(cfg: RunConfig, test: EventSet | None, scores: dict[str, np.ndarray
             return None, json.loads((d / "hunt.json").read_text())
         if test is None or scores is None:
             raise ValueError("hunt needs the test set and scores")  # internal invariant
-        out = _compute(cfg, test, scores)
+        out = _compute(cfg, test, scores, candidates)
         summary = json.loads(json.dumps(out.to_dict(), default=_json_default))
         if not cached:
             (d / "hunt.json").write_text(json.dumps(summary, indent=1))

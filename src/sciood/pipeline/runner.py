@@ -181,7 +181,8 @@ def run(config: RunConfig | str | Path, *, out: str | Path | None = None, quiet:
         return done()
     skeys = {m.label: [score_key(m, split, v) for v in split.variants] for m in models}
     ekeys = {m.label: evaluation_key(cfg, m, skeys[m.label]) for m in models}
-    hkey = hunt_key(cfg, {m.label: score_key(m, split, "sim") for m in models}, split.key)
+    hkey = hunt_key(cfg, {m.label: score_key(m, split, "sim") for m in models}, split.key,
+                    _search_detectors(models))
     rkey = stage_key("report", REPORT_VERSION, ekeys, hkey, cfg.digest())
     report_cached = is_done(run_dir / "report", rkey) and (run_dir / "results.json").is_file()
     results, tests, notes = evaluate_models(
@@ -196,6 +197,7 @@ def run(config: RunConfig | str | Path, *, out: str | Path | None = None, quiet:
         scores = {m.label: read_scores(stores[m.label]["sim"]) for m in models}
     with prog.task("bump hunt, limit and injection scan", None):
         hunt, hunt_summary = run_hunt(cfg, sim, scores, hkey, run_dir, records,
+                                      candidates=_search_detectors(models),
                                       need_objects=need)
     if hunt_summary is not None:
         notes = [*notes, *hunt_summary.get("notes", [])]
@@ -203,6 +205,12 @@ def run(config: RunConfig | str | Path, *, out: str | Path | None = None, quiet:
         return done(notes=notes)
     return _report(cfg, run_dir, rkey, split, models, results, tests, hunt, hunt_summary, notes,
                    records, prog, t0)
+
+
+def _search_detectors(models: list[Any]) -> list[str]:
+    """Detectors the hunt may cut on by default: not the supervised (signal-label) ones."""
+    search = [m.label for m in models if m.label_kind != "binary"]
+    return search or [m.label for m in models]
 
 
 def _report(cfg: RunConfig, run_dir: Path, rkey: str, split: Any, models: list[Any],
