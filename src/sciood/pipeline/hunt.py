@@ -6,8 +6,9 @@ are ≈ 1 per event) plus ``data.injection.n`` events drawn (seeded, without rep
 ``sim`` test events of ``data.injection.process``, each with weight 1.  The cut is on the
 detector ``statistics.detector`` (default: of the detectors that do not see signal labels,
 the best max SIC for the injected signal against all backgrounds) and keeps
-``statistics.cut_eff_b`` of the background; the no-cut (mjj-only) hunt is the baseline.  The limit uses the background fit of the hunt as template (its
-eigen-variations as nuisances) and the injection process's cross-section as ``mu = 1``.
+``statistics.cut_eff_b`` of the background; the no-cut (mjj-only) hunt is the baseline.
+The limit uses the background fit of the hunt as template (its eigen-variations as
+nuisances) and the injection process's cross-section as ``mu = 1``.
 The scan hunts once per injected count and detector, without toys.
 
 A failed fit (small samples) does not stop the run: the result is ``None`` and the reason
