@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -244,12 +245,15 @@ def _run_stage(config: Path, until: str, *, out: Path | None = None, quiet: bool
 
     cfg = _load(config, out, scheduler, workers)
     assert isinstance(cfg, RunConfig)  # internal invariant
+    # dask.distributed logs every connection at INFO; keep the terminal for the progress bars
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
     columns = [SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
                MofNCompleteColumn(), TimeElapsedColumn()]
     try:
         with Progress(*columns, console=console, disable=quiet or as_json) as bar:
+            silent = quiet or as_json
             result = run(cfg, until=until,  # type: ignore[arg-type]
-                         quiet=quiet, progress=None if quiet else _RichProgress(bar))
+                         quiet=silent, progress=None if silent else _RichProgress(bar))
     except SciOODError as exc:
         _fail(exc)
     except Exception as exc:  # a runtime failure: message + exit code 1

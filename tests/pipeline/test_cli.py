@@ -1,0 +1,86 @@
+"""The pipeline CLI: exit codes, nothing written on a bad config, --json, --help."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from sciood.cli import app
+
+from .conftest import TINY
+
+COMMANDS = ["processes", "generate", "train", "score", "evaluate", "hunt", "report", "run",
+            "demo"]
+
+
+def _write(path, body):
+    path.write_text(yaml.safe_dump(body))
+    return path
+
+
+def _bad(kind, tmp_path):
+    body = json.loads(json.dumps(TINY))
+    body["output"] = str(tmp_path / "out")
+    if kind == "unknown detector":
+        body["detectors"].append({"name": "iforst"})
+        return body, "detectors.3.name: unknown detector 'iforst' (did you mean 'iforest'?)"
+    if kind == "typo'd key":
+        body["statistcs"] = body.pop("statistics")
+        return body, "statistcs: unknown key (did you mean 'statistics'?)"
+    if kind == "negative events":
+        body["data"]["background"]["qcd"] = -10
+        return body, "data.background: event counts must be integers >= 2"
+    if kind == "missing file":
+        body["data"]["process_file"] = str(tmp_path / "nope.toml")
+        return body, "nope.toml' does not exist"
+    if kind == "unknown feature":
+        body["representation"]["features"] = ["mj1", "tau_21"]
+        return body, "representation.features: unknown feature 'tau_21'"
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize("kind", ["unknown detector", "typo'd key", "negative events",
+                                  "missing file", "unknown feature"])
+def test_bad_config_exit_2_nothing_written(kind, tmp_path):
+    body, message = _bad(kind, tmp_path)
+    cfg = _write(tmp_path / "bad.yaml", body)
+    res = CliRunner().invoke(app, ["run", str(cfg)])
+    assert res.exit_code == 2, res.output
+    assert message in " ".join(res.output.split()), res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]
+
+
+def test_missing_config_file_exit_2(tmp_path):
+    res = CliRunner().invoke(app, ["train", str(tmp_path / "none.yaml")])
+    assert res.exit_code == 2
+    assert "does not exist" in " ".join(res.output.split())
+
+
+def test_bad_usage_exit_2(tmp_path):
+    cfg = _write(tmp_path / "c.yaml", {**TINY, "output": str(tmp_path / "o")})
+    res = CliRunner().invoke(app, ["run", str(cfg), "--workers", "0"])
+    assert res.exit_code == 2
+    res = CliRunner().invoke(app, ["run", str(cfg), "--workers", "2", "--scheduler", "x:1"])
+    assert res.exit_code == 2 and "not both" in res.output
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help(command):
+    res = CliRunner().invoke(app, [command, "--help"])
+    assert res.exit_code == 0
+    assert "Usage" in res.output
+
+
+def test_json_on_a_cached_run(tiny_run, tmp_path):
+    body = json.loads(json.dumps(TINY))
+    body["output"] = str(tiny_run.config.run_dir)
+    cfg = _write(tmp_path / "tiny.yaml", body)
+    res = CliRunner().invoke(app, ["run", str(cfg), "--json"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    assert summary["cached"] is True
+    assert summary["report"].endswith("report.html")
