@@ -89,7 +89,7 @@ class DataConfig(_Strict):
     background: dict[str, int] = Field(description="Background process -> events.")
     signals: dict[str, int] = Field(description="Signal process -> events.")
     injection: InjectionConfig | None = None
-    variants: list[Variant] = Field(default_factory=lambda: ["sim"])
+    variants: list[Variant] = Field(default_factory=lambda: list[Variant](["sim"]))
     seed: int = Field(default=1, ge=0)
     cache_dir: Path = Path("data/cache")
     process_file: Path | None = None
@@ -110,7 +110,7 @@ class DataConfig(_Strict):
 
     @field_validator("variants")
     @classmethod
-    def _sim_first(cls, value: list[str]) -> list[str]:
+    def _sim_first(cls, value: list[Variant]) -> list[Variant]:
         if len(set(value)) != len(value):
             raise ValueError(f"variants must not repeat, got {value}")
         if "sim" not in value:

@@ -150,11 +150,17 @@ def _summary_rows(samples: list[Sample]) -> list[dict[str, Any]]:
             "events": len(es), "sum_weights": float(es.weights.sum()),
             "cross_section_fb": float(es.weights.sum()), "mpi": prov.get("mpi"),
             "tune": " ; ".join(prov.get("tune_settings", []) or ["default (Monash)"]),
-            "detector_card": (prov.get("detector_card") or {}).get("name", s.variant),
-            "generator": (prov.get("versions") or {}).get("pythia8", ""),
+            "detector_card": _card_name(prov.get("detector_card"), s.variant),
+            "generator": f"Pythia {(prov.get('versions') or {}).get('pythia8mc', '?')}",
             "manifest_sha256": s.manifest_sha256, "path": str(s.path),
         })
     return rows
+
+
+def _card_name(card: Any, default: str) -> str:
+    if isinstance(card, dict):
+        return f"{card.get('name', default)} v{card.get('version', '?')}"
+    return str(card or default)
 
 
 def split_samples(cfg: RunConfig, samples: list[Sample], run_dir: Path,
