@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/sciood demo
+	$(VENV)/bin/sciood run examples/demo.yaml --out runs/demo
 
 test: $(STAMP)
 	$(PY) -m pytest -q
