@@ -11,7 +11,7 @@ Run directory layout::
     RUN/models/<label>/model/       saved detectors (safe model files)
     RUN/scores/<label>/<variant>/   score stores, row-aligned with the test stores
     RUN/evaluate/<label>/           tables, robustness, sculpting, correlations, latent view
-    RUN/hunt/hunt.json              bump hunt, limit, injection scan
+    RUN/hunt/hunt.json              bump hunt, limit, injection scan (+ workspace.json: pyhf)
     RUN/results.json                versioned summary (docs/results-schema.md)
     RUN/report.html                 self-contained report
 

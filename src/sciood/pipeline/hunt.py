@@ -189,6 +189,8 @@ def run_hunt(cfg: RunConfig, test: EventSet | None, scores: dict[str, np.ndarray
         summary = json.loads(json.dumps(out.to_dict(), default=_json_default))
         if not cached:
             (d / "hunt.json").write_text(json.dumps(summary, indent=1))
+            if out.limit is not None:  # the pyhf workspace, loadable with pyhf.Workspace
+                out.limit.to_json(d / "workspace.json")
     return out, summary
 
 

@@ -225,6 +225,8 @@ def _report(cfg: RunConfig, run_dir: Path, rkey: str, split: Any, models: list[A
             notes = list(document.get("notes", notes))
         else:
             prov = provenance(cfg, records)
+            workspace = run_dir / "hunt" / "workspace.json"
+            prov["limit_workspace"] = str(workspace) if workspace.is_file() else None
             data = split.summary()
             test_events = {v: len(es) for v, es in tests.items()}
             document = build_results(cfg, prov, data, test_events, models, results,
