@@ -138,16 +138,18 @@ def _scaled(events: EventSet, index: np.ndarray) -> EventSet:
     return part.with_weights(part.weights * (len(events) / len(index)))
 
 
-def _summary_rows(samples: list[Sample]) -> list[dict[str, Any]]:
+def _summary_rows(samples: list[Sample], train_fraction: float) -> list[dict[str, Any]]:
     rows = []
     for s in samples:
         es = s.load()
+        n_test = test_size(len(es), train_fraction) if s.variant == "sim" else len(es)
         prov = es.provenance
         proc = prov.get("process", {})
         rows.append({
             "process": s.process, "label": proc.get("label", s.process),
             "is_signal": bool(proc.get("is_signal", es.is_signal.any())), "variant": s.variant,
-            "events": len(es), "sum_weights": float(es.weights.sum()),
+            "events": len(es), "train_events": len(es) - n_test, "test_events": n_test,
+            "sum_weights": float(es.weights.sum()),
             "cross_section_fb": float(es.weights.sum()), "mpi": prov.get("mpi"),
             "tune": " ; ".join(prov.get("tune_settings", []) or ["default (Monash)"]),
             "detector_card": _card_name(prov.get("detector_card"), s.variant),
@@ -190,6 +192,6 @@ def split_samples(cfg: RunConfig, samples: list[Sample], run_dir: Path,
             EventSet.concat(train).write(out.train)
             for variant, parts in tests.items():
                 EventSet.concat(parts).write(out.test(variant))
-            rows = _summary_rows(samples)
+            rows = _summary_rows(samples, d.train_fraction)
             (directory / "summary.json").write_text(json.dumps(rows, indent=1))
     return out
