@@ -9,6 +9,7 @@ import yaml
 from typer.testing import CliRunner
 
 from sciood.cli import app
+from sciood.errors import GenerationError
 
 from .conftest import TINY
 
@@ -84,3 +85,25 @@ def test_json_on_a_cached_run(tiny_run, tmp_path):
     summary = json.loads(res.stdout)
     assert summary["cached"] is True
     assert summary["report"].endswith("report.html")
+
+
+@pytest.mark.parametrize("exc", [GenerationError("Pythia refused"), RuntimeError("boom")])
+def test_runtime_failure_exit_1(exc, tmp_path, monkeypatch):
+    import sciood.pipeline
+
+    def fail(*args, **kwargs):
+        raise exc
+
+    monkeypatch.setattr(sciood.pipeline, "run", fail)
+    cfg = _write(tmp_path / "c.yaml", {**TINY, "output": str(tmp_path / "o")})
+    res = CliRunner().invoke(app, ["run", str(cfg)])
+    assert res.exit_code == 1
+    assert str(exc) in res.output
+
+
+def test_generate_bad_scheduler_exit_2(tmp_path):
+    res = CliRunner().invoke(app, ["generate", "qcd", "--events", "3", "--scheduler", " ",
+                                   "--out", str(tmp_path / "g")])
+    assert res.exit_code == 2
+    assert "--scheduler must be a Dask scheduler address" in " ".join(res.output.split())
+    assert not (tmp_path / "g").exists()
