@@ -73,3 +73,19 @@ def test_until_stops_early(tiny_run, tmp_path):
     assert res.results is None and res.report is None
     assert (tmp_path / "early" / "split" / "train" / "manifest.json").is_file()
     assert not (tmp_path / "early" / "models").exists()
+
+
+def test_weakly_supervised_detectors_train_on_background_plus_injection(tiny_run, tmp_path,
+                                                                         monkeypatch):
+    from sciood.detectors.base import detector_class
+
+    dets = [TINY["detectors"][0]]
+    plain = run(tiny_config(tmp_path / "plain", detectors=dets), quiet=True, until="train")
+    monkeypatch.setattr(detector_class("iforest"), "trains_on_mixture", True, raising=False)
+    weak = run(tiny_config(tmp_path / "weak", detectors=dets), quiet=True, until="train")
+    n_plain = json.loads((tmp_path / "plain/models/iforest/train.json").read_text())["n_train"]
+    n_weak = json.loads((tmp_path / "weak/models/iforest/train.json").read_text())["n_train"]
+    assert n_plain == 150                      # the qcd training half
+    assert n_weak == 150 + 20                  # + injected W' at the hunt's S/B (20 per 150)
+    key = {r.name: r.key for r in plain.stages}["train/iforest"]
+    assert {r.name: r.key for r in weak.stages}["train/iforest"] != key

@@ -4,7 +4,9 @@
 :meth:`sciood.detectors.Detector.save`) to ``RUN/models/<label>/model``.  What a detector is
 trained on follows from what its ``y`` means: unsupervised detectors see the background only;
 ``supervised`` (binary labels) sees background and signals; background classifiers
-(``msp``, ``energy``) see the background classes.  Each detector is its own cache unit: a
+(``msp``, ``energy``) see the background classes; detectors with a true class attribute
+``trains_on_mixture`` (weak supervision: CWoLa-, CATHODE-style) see background plus injected
+signal (:func:`mixture`).  Each detector is its own cache unit: a
 changed or added detector retrains only itself, and a run killed mid-training keeps every
 detector finished before the kill.
 
@@ -30,7 +32,7 @@ from sciood.pipeline.compute import Compute
 from sciood.pipeline.data import SplitOutput
 from sciood.pipeline.progress import Progress
 
-__all__ = ["TrainedModel", "detector_params", "read_scores", "score_key", "score_models",
+__all__ = ["TrainedModel", "detector_params", "mixture", "read_scores", "score_key", "score_models",
            "train_models"]
 
 
@@ -78,10 +80,47 @@ def _spec_names(spec: DetectorSpec) -> list[str]:
     return detector_class(spec.name).param_names()
 
 
-def _training_events(train: EventSet, label_kind: str) -> EventSet:
-    if label_kind == "binary":
+def _training_events(train: EventSet, det: Any, cfg: RunConfig) -> EventSet:
+    if getattr(det, "trains_on_mixture", False):
+        return mixture(train, cfg)
+    if det._label_kind() == "binary":
         return train
     return train.select(np.flatnonzero(~train.is_signal))
+
+
+def mixture(train: EventSet, cfg: RunConfig) -> EventSet:
+    """Training "data" for weakly supervised detectors: background plus injected signal.
+
+    The training background with weights × L (L such that they are ≈ 1 per event) plus
+    ``round(n × N_train / N_test)`` events of ``data.injection.process`` from its training
+    split (weight 1 each), so the training data have the same signal-to-background ratio as
+    the hunted pseudo-data.  Without an injection the data are background only.
+    """
+    from sciood.pipeline.data import test_size
+
+    bkg = np.flatnonzero(~train.is_signal)
+    w = train.weights.copy()
+    w[bkg] *= bkg.size / w[bkg].sum()
+    inj = cfg.data.injection
+    rows = bkg
+    if inj is not None and inj.n > 0:
+        n_bkg = sum(cfg.data.background.values())
+        n_test = sum(test_size(n, cfg.data.train_fraction) for n in cfg.data.background.values())
+        k = round(inj.n * (n_bkg - n_test) / n_test)
+        label = _class_name(cfg, inj.process)
+        pool = np.flatnonzero(train.labels == label)
+        rng = np.random.default_rng(np.random.SeedSequence([cfg.data.seed, 7]))
+        chosen = rng.choice(pool, min(k, pool.size), replace=False)
+        w[chosen] = 1.0
+        rows = np.sort(np.concatenate([bkg, chosen]))
+    return train.with_weights(w).select(rows)
+
+
+def _class_name(cfg: RunConfig, process: str) -> str:
+    from sciood.generate.processes import get_process, load_process_file
+
+    extra = load_process_file(cfg.data.process_file) if cfg.data.process_file else None
+    return get_process(process, extra=extra).class_name
 
 
 def train_models(cfg: RunConfig, split: SplitOutput, run_dir: Path, progress: Progress,
@@ -93,7 +132,9 @@ def train_models(cfg: RunConfig, split: SplitOutput, run_dir: Path, progress: Pr
     out = []
     for spec in cfg.detectors:
         params = detector_params(spec, cfg)
-        key = stage_key("train", split.key, spec.name, params)
+        weak = bool(getattr(_base_class(spec), "trains_on_mixture", False))
+        data = cfg.data.injection.model_dump() if weak and cfg.data.injection else None
+        key = stage_key("train", split.key, spec.name, params, weak, data)
         directory = run_dir / "models" / spec.key
         with stage_dir(directory, key, f"train/{spec.key}", records) as (d, cached):
             if cached:
@@ -103,7 +144,7 @@ def train_models(cfg: RunConfig, split: SplitOutput, run_dir: Path, progress: Pr
                 det = make(spec.name, **params)
                 if train is None:
                     train = EventSet.read(split.train)
-                events = _training_events(train, det._label_kind())
+                events = _training_events(train, det, cfg)
                 with progress.task(f"train {spec.key} ({len(events)} events)", None):
                     t0 = time.perf_counter()
                     det.fit(events)
