@@ -13,7 +13,7 @@ from sciood.config import RunConfig, load_config
 from sciood.data.eventset import EventSet
 from sciood.data.store import atomic_write_bytes
 from sciood.errors import ConfigError
-from sciood.pipeline.cache import StageRecord, is_done, stage_dir, stage_key
+from sciood.pipeline.cache import MARKER, StageRecord, is_done, stage_dir, stage_key
 from sciood.pipeline.compute import Compute
 from sciood.pipeline.data import generate_samples, split_samples
 from sciood.pipeline.evaluation import evaluate_models, evaluation_key
@@ -183,8 +183,11 @@ def run(config: RunConfig | str | Path, *, out: str | Path | None = None, quiet:
     ekeys = {m.label: evaluation_key(cfg, m, skeys[m.label]) for m in models}
     hkey = hunt_key(cfg, {m.label: score_key(m, split, "sim") for m in models}, split.key,
                     _search_detectors(models))
-    rkey = stage_key("report", REPORT_VERSION, ekeys, hkey, cfg.digest())
-    report_cached = is_done(run_dir / "report", rkey) and (run_dir / "results.json").is_file()
+    # where the stages ran (compute) does not change the results
+    rkey = stage_key("report", REPORT_VERSION, ekeys, hkey,
+                     {k: v for k, v in cfg.to_dict().items() if k != "compute"})
+    report_cached = (is_done(run_dir / "report", rkey) and (run_dir / "results.json").is_file()
+                     and (run_dir / "report.html").is_file())
     results, tests, notes = evaluate_models(
         cfg, models, stores, skeys, split, run_dir, prog, records,
         load=not report_cached and until == "report")
@@ -203,6 +206,8 @@ def run(config: RunConfig | str | Path, *, out: str | Path | None = None, quiet:
         notes = [*notes, *hunt_summary.get("notes", [])]
     if until == "hunt":
         return done(notes=notes)
+    if not report_cached:  # e.g. report.html deleted: redo the stage even if its key matches
+        (run_dir / "report" / MARKER).unlink(missing_ok=True)
     return _report(cfg, run_dir, rkey, split, models, results, tests, hunt, hunt_summary, notes,
                    records, prog, t0)
 
