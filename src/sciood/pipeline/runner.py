@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -198,7 +199,9 @@ def run(config: RunConfig | str | Path, *, out: str | Path | None = None, quiet:
     if need or not is_done(run_dir / "hunt", hkey):
         sim = EventSet.read(split.test("sim"))
         scores = {m.label: read_scores(stores[m.label]["sim"]) for m in models}
-    with prog.task("bump hunt, limit and injection scan", None):
+    show = cfg.statistics.enabled and sim is not None
+    with (prog.task("bump hunt, limit and injection scan", None) if show
+          else contextlib.nullcontext()):
         hunt, hunt_summary = run_hunt(cfg, sim, scores, hkey, run_dir, records,
                                       candidates=_search_detectors(models),
                                       need_objects=need)
