@@ -283,9 +283,12 @@ def _print_run(result: object) -> None:
         stat = result.results.get("statistics") or {}
         hunt = stat.get("hunt")
         if hunt:
+            base = stat.get("baseline") or {}
             out_console.print(f"bump hunt after the {stat['detector']} cut: local Z = "
                               f"{_num(hunt.get('local_z_observed'))} in "
-                              f"{_window(hunt.get('best_window'))} GeV")
+                              f"{_window(hunt.get('best_window'))} GeV (mjj only: "
+                              f"{_num(base.get('local_z_observed'))}; "
+                              f"{stat['n_injected']} {stat['injection_process']} injected)")
     for note in result.notes:
         out_console.print(f"[yellow]note:[/] {note}")
     if result.results is not None:
