@@ -264,3 +264,18 @@ def test_expected_limit_scales_like_sqrt_b() -> None:
     res = upper_limit([1.0], [b])
     assert res.expected == pytest.approx(1.96 * math.sqrt(b), rel=0.03)
     assert sps.norm.isf(0.05) > 1.6
+
+
+def test_upper_limit_fit_failure_is_a_statistics_error() -> None:
+    # a handful of events with MC-statistics uncertainties larger than the templates: pyhf's
+    # minimiser fails ("Inequality constraints incompatible"); that must surface as a
+    # StatisticsError naming the cause, not as pyhf's internal exception
+    import logging
+
+    b = np.array([0.248, 0.446, 0.468, 0.185, 0.29, 0.168])
+    s = np.array([1.189, 0.676, 0.783, 1.781, 0.454, 1.246])
+    sw = np.array([2.409, 0.769, 0.251, 1.273, 0.676, 0.363])
+    logging.getLogger("pyhf").setLevel(logging.CRITICAL)
+    with pytest.raises(StatisticsError, match="did not converge"):
+        upper_limit(s, b, np.array([1, 0, 1, 0, 0, 0]), background_sumw2=sw * b,
+                    signal_sumw2=s * sw)

@@ -540,6 +540,12 @@ def upper_limit(
         obs, exp = pyhf.infer.intervals.upper_limits.toms748_scan(
             data, model, 0.0, float(mu_max), level=1.0 - cl, rtol=1e-3, **kwargs
         )
+    except pyhf.exceptions.FailedMinimization as exc:
+        raise StatisticsError(
+            f"the pyhf fit did not converge while scanning mu ∈ [0, {mu_max:g}] ({exc}); "
+            "typical of a spectrum with few events per bin: use fewer, wider bins or more "
+            "background statistics"
+        ) from exc
     except (ValueError, RuntimeError) as exc:
         raise StatisticsError(
             f"CLs limit not found in mu ∈ [0, {mu_max:g}] ({exc}); pass a larger mu_max "
@@ -563,6 +569,11 @@ def upper_limit(
         np.random.seed(seed)  # noqa: NPY002
         try:
             pts = [_toy_cls(pyhf, model, data, float(m), bounds, int(n_toys)) for m in grid]
+        except pyhf.exceptions.FailedMinimization as exc:
+            raise StatisticsError(
+                f"a pyhf toy fit did not converge ({exc}); use fewer, wider bins or more "
+                "background statistics"
+            ) from exc
         finally:
             np.random.set_state(state)  # noqa: NPY002
         cls_obs = np.array([p[0] for p in pts])
