@@ -93,6 +93,7 @@ figure{margin:10px 0 16px}
 figure img{max-width:100%;height:auto;border:1px solid var(--line)}
 figcaption{font-size:13px;color:var(--mute);max-width:980px}
 table{border-collapse:collapse;font-size:13px;margin:8px 0 14px}
+.tw{overflow-x:auto;max-width:100%}
 th,td{border:1px solid var(--line);padding:3px 8px;text-align:right;vertical-align:top}
 th{background:var(--soft);text-align:center}
 td.l,th.l{text-align:left}
@@ -176,7 +177,9 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]],
         ) + "</tr>"
         for r in rows
     )
-    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+    # wide tables scroll inside their box instead of widening the page
+    return (f'<div class="tw"><table><thead><tr>{th}</tr></thead><tbody>{body}</tbody>'
+            "</table></div>")
 
 
 def _frame(df: pd.DataFrame, max_rows: int = 60, digits: int = 4) -> str:
