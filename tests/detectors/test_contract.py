@@ -29,17 +29,20 @@ FAST: dict[str, dict[str, Any]] = {
     "per_jet": {"n_components": 2},
     "ensemble": {"base": "ae", "n": 2, "epochs": 1},
     "mc_dropout": {"base": "ae", "epochs": 1, "passes": 4},
+    "cwola": {"epochs": 2},
+    "idealized": {"epochs": 2},
 }
 
 EXPECTED = {
     "ae", "vae", "flow", "svdd", "supervised", "oe_vae", "msp", "energy", "set_ae",
     "image_ae", "iforest", "knn", "gmm", "mahalanobis", "ensemble", "mc_dropout", "per_jet",
+    "cwola", "idealized",
 }
 
 
 def labels_for(name: str, events: EventSet) -> np.ndarray | None:
     """Labels a detector needs in this test (exposure events for oe_vae: the signal here)."""
-    if name in ("oe_vae", "supervised"):
+    if name in ("oe_vae", "supervised", "idealized"):
         return events.is_signal.astype(int)
     if name in ("msp", "energy"):
         return events.labels

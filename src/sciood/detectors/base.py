@@ -89,6 +89,7 @@ _FAMILY_MODULES = (
     "sciood.detectors.classifier",
     "sciood.detectors.uncertainty",
     "sciood.detectors.perjet",
+    "sciood.detectors.weak",
 )
 
 _REGISTRY: dict[str, type[Detector]] = {}
