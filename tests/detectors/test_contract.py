@@ -31,12 +31,14 @@ FAST: dict[str, dict[str, Any]] = {
     "mc_dropout": {"base": "ae", "epochs": 1, "passes": 4},
     "cwola": {"epochs": 2},
     "idealized": {"epochs": 2},
+    "cathode": {"epochs": 2, "flow_epochs": 2, "flow_transforms": 2, "flow_hidden": [16, 16]},
+    "anode": {"flow_epochs": 2, "flow_transforms": 2, "flow_hidden": [16, 16], "n_grid": 4},
 }
 
 EXPECTED = {
     "ae", "vae", "flow", "svdd", "supervised", "oe_vae", "msp", "energy", "set_ae",
     "image_ae", "iforest", "knn", "gmm", "mahalanobis", "ensemble", "mc_dropout", "per_jet",
-    "cwola", "idealized",
+    "cwola", "idealized", "cathode", "anode",
 }
 
 

@@ -1,4 +1,4 @@
-"""Weakly supervised, resonance-aware detectors (SPEC §1): CWoLa hunting and the idealized AD.
+"""Weakly supervised, resonance-aware detectors (SPEC §1): CWoLa, CATHODE, ANODE, idealized AD.
 
 * ``cwola`` — Classification Without Labels (Metodiev, Nachman, Thaler 2017; CWoLa hunting,
   Collins, Howe, Nachman 2018): a classifier of signal-region (SR) events against sideband
@@ -12,10 +12,21 @@
   extra background as the ``y = 0`` rows of the training set (a fit-time input, so no path
   is hidden in the model); if ``observable`` is given, only SR events of both are used.
 
-Both reuse the :class:`~sciood.detectors.classifier.Supervised` MLP (torch) rather than a new
-network; ensembles over folds come from ``fit_score`` (out-of-fold) or the ``ensemble``
-wrapper (uncertainty).  Training-set construction (SR / SB split) is the only code written
-here, because no library offers it.
+* ``cathode`` — CATHODE (Hallin et al., arXiv:2109.00546): a conditional flow
+  ``p(x | mjj)`` (zuko MAF, :mod:`sciood.detectors.condflow`) is trained on the sidebands
+  (by default everything outside the SR), mjj values are drawn from a Gaussian KDE of the SR
+  events' mjj, features are sampled from the flow at those mjj (``oversample`` × the SR
+  count), and a classifier learns SR data (1) vs these background samples (0).
+  Score = classifier logit.  The flow is a fit-time tool: only the classifier is saved.
+* ``anode`` — ANODE (Nachman & Shih, arXiv:2001.04990): the likelihood ratio of a flow fitted
+  on SR data and the sideband flow interpolated into the SR.  ``score(X)`` takes no mjj, so
+  both densities are their SR marginals, ``p(x) = (1/K) Σ_k p(x | m_k)`` over ``n_grid``
+  quantiles ``m_k`` of the SR mjj distribution; score = ``log p_SR(x) − log p_bg(x)``.
+
+The classifiers reuse the :class:`~sciood.detectors.classifier.Supervised` MLP (torch) rather
+than a new network; ensembles over folds come from ``fit_score`` (out-of-fold) or the
+``ensemble`` wrapper (uncertainty).  Training-set construction (SR / SB split, sampling the
+SR mjj distribution) is the only code written here, because no library offers it.
 
 >>> import numpy as np
 >>> from sciood.detectors import make
@@ -33,11 +44,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from sciood.detectors.base import LabelKind, register
+from sciood.detectors.base import Detector, LabelKind, register
 from sciood.detectors.classifier import Supervised
+from sciood.detectors.condflow import ConditionalFlow, LogitScaler, restore_flow, state_arrays
 from sciood.errors import ConfigError, DataError
 
-__all__ = ["CWoLa", "Idealized", "sideband_masks"]
+__all__ = ["Anode", "CWoLa", "Cathode", "Idealized", "sample_observable", "sideband_masks"]
 
 #: SPEC §1 signal region in mjj (GeV).
 DEFAULT_SR = (3300.0, 3700.0)
@@ -165,3 +177,201 @@ class Idealized(_WeakBase):
         keep = np.ones(len(X), bool) if obs is None else sideband_masks(
             obs, self.signal_region, self.sideband_width)[0]
         self._train(X[keep], np.asarray(y)[keep], w[keep], "SR data vs reference background")
+
+
+def sample_observable(obs: np.ndarray, weights: np.ndarray, n: int,
+                      signal_region: Sequence[float], seed: int) -> np.ndarray:
+    """``n`` draws from a Gaussian KDE (Scott's bandwidth) of ``obs``, kept inside the SR.
+
+    Parameters
+    ----------
+    obs, weights : ndarray, shape ``(m,)``
+        SR events' observable and weights (the KDE's points).
+    n : int
+        Number of values to return, shape ``(n,)``.
+    """
+    from scipy.stats import gaussian_kde
+
+    lo, hi = _region(signal_region)
+    w = np.clip(np.asarray(weights, np.float64), 0.0, None)
+    kde = gaussian_kde(np.asarray(obs, np.float64), weights=w if w.sum() > 0 else None)
+    rng = np.random.default_rng(seed)
+    out = np.empty(0)
+    while len(out) < n:  # the KDE leaks past the SR edges: draw, keep the inside, repeat
+        draw = kde.resample(int(1.2 * (n - len(out))) + 10, seed=rng)[0]
+        out = np.r_[out, draw[(draw >= lo) & (draw < hi)]]
+    return out[:n]
+
+
+class _SidebandDensity:
+    """Shared set-up of cathode and anode: SR / SB split, flow space, a flow per region."""
+
+    signal_region: Sequence[float]
+    sideband_width: float | None
+    seed: int
+
+    def _regions(self, obs: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
+        in_sr, in_sb = sideband_masks(obs, self.signal_region, self.sideband_width)
+        for mask, what in ((in_sr, "signal region"), (in_sb, "sidebands")):
+            if int(mask.sum()) < 10:
+                raise DataError(
+                    f"{name}: only {int(mask.sum())} training events in the {what}; it needs "
+                    "≥ 10 (in practice thousands) — widen signal_region / sideband_width or "
+                    "use more events")
+        return in_sr, in_sb
+
+    def _setup_space(self, X: np.ndarray, obs: np.ndarray) -> None:
+        self._prep = LogitScaler().fit(X)
+        self._ctx = np.array([obs.mean(), obs.std() if obs.std() > 0 else 1.0])
+
+    def _context(self, obs: np.ndarray) -> np.ndarray:
+        out: np.ndarray = ((np.asarray(obs, np.float64) - self._ctx[0]) / self._ctx[1])[:, None]
+        return out
+
+    def _flow_params(self, seed: int) -> dict[str, Any]:
+        p = self.get_params()  # type: ignore[attr-defined]
+        return {"seed": seed, "n_context": 1, "transforms": p["flow_transforms"],
+                "hidden": p["flow_hidden"], "epochs": p["flow_epochs"],
+                "batch_size": p["flow_batch_size"], "lr": p["flow_lr"], "device": p["device"]}
+
+    def _fit_flow(self, X: np.ndarray, obs: np.ndarray, w: np.ndarray,
+                  seed: int) -> ConditionalFlow:
+        flow = ConditionalFlow(**self._flow_params(seed))
+        flow.fit(np.c_[self._prep.transform(X), self._context(obs)], weights=w)
+        return flow
+
+
+@register("cathode")
+class Cathode(_SidebandDensity, _WeakBase):
+    """CATHODE: classifier of SR data vs background sampled from a sideband flow in the SR.
+
+    Parameters
+    ----------
+    signal_region : (low, high), default (3300, 3700)
+        SR in the observable's unit (GeV for mjj).
+    sideband_width : float or None, default None
+        Sidebands for the density estimate; ``None`` = every event outside the SR (SPEC §1).
+    oversample : float, default 4
+        Flow samples per SR data event (the CATHODE paper uses 4).
+    flow_transforms, flow_hidden, flow_epochs, flow_batch_size, flow_lr
+        The conditional MAF (see :class:`~sciood.detectors.condflow.ConditionalFlow`).
+    Other parameters (the classifier) as :class:`~sciood.detectors.classifier.Supervised`.
+    """
+
+    label_kind: ClassVar[LabelKind] = "none"
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        signal_region: Sequence[float] = DEFAULT_SR,
+        sideband_width: float | None = None,
+        oversample: float = 4.0,
+        flow_transforms: int = 4,
+        flow_hidden: Sequence[int] = (64, 64),
+        flow_epochs: int = 30,
+        flow_batch_size: int = 512,
+        flow_lr: float = 1e-3,
+        hidden: Sequence[int] = (64, 64),
+        epochs: int = 30,
+        batch_size: int = 256,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        dropout: float = 0.0,
+        balance: bool = True,
+        device: str | None = None,
+        representation: str = "hlf",
+        features: str | Sequence[str] | None = None,
+    ) -> None:
+        self._store(locals())
+
+    def _fit_arrays(self, X: np.ndarray, y: Any, w: np.ndarray, obs: np.ndarray | None) -> None:
+        if not float(self.oversample) > 0:
+            raise ConfigError(f"oversample must be > 0, got {self.oversample}")
+        obs = self._need_obs(obs)
+        in_sr, in_sb = self._regions(obs, self.name)
+        self._setup_space(X[in_sr | in_sb], obs[in_sr | in_sb])
+        flow = self._fit_flow(X[in_sb], obs[in_sb], w[in_sb], int(self.seed))
+        n = max(round(float(self.oversample) * int(in_sr.sum())), 2)
+        m = sample_observable(obs[in_sr], w[in_sr], n, self.signal_region, int(self.seed))
+        fake = self._prep.inverse(flow.sample(self._context(m), seed=int(self.seed) + 1))
+        self._train(np.r_[X[in_sr], fake.astype(X.dtype)],
+                    np.r_[np.ones(in_sr.sum(), np.int64), np.zeros(n, np.int64)],
+                    np.r_[w[in_sr], np.ones(n)], "SR data vs sideband-flow samples")
+
+
+@register("anode")
+class Anode(_SidebandDensity, Detector):
+    """ANODE: log p_SR(x) − log p_bg(x), both flows conditional on mjj, marginalised over the SR.
+
+    Parameters
+    ----------
+    signal_region, sideband_width
+        As for :class:`Cathode` (sidebands default to everything outside the SR).
+    n_grid : int, default 16
+        SR mjj quantiles the two conditional densities are averaged over at scoring.
+    flow_transforms, flow_hidden, flow_epochs, flow_batch_size, flow_lr
+        Both conditional MAFs (see :class:`~sciood.detectors.condflow.ConditionalFlow`).
+    """
+
+    label_kind: ClassVar[LabelKind] = "none"
+    trains_on_mixture = True
+    supports_decorrelation = False
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        signal_region: Sequence[float] = DEFAULT_SR,
+        sideband_width: float | None = None,
+        n_grid: int = 16,
+        flow_transforms: int = 4,
+        flow_hidden: Sequence[int] = (64, 64),
+        flow_epochs: int = 30,
+        flow_batch_size: int = 512,
+        flow_lr: float = 1e-3,
+        device: str | None = None,
+        representation: str = "hlf",
+        features: str | Sequence[str] | None = None,
+    ) -> None:
+        self._store(locals())
+
+    def _fit_arrays(self, X: np.ndarray, y: Any, w: np.ndarray, obs: np.ndarray | None) -> None:
+        if obs is None:
+            raise DataError("anode needs the search observable at fit: pass observable=mjj "
+                            "(shape (n,)) or an EventSet with an 'mjj' observable")
+        if int(self.n_grid) < 1:
+            raise ConfigError(f"n_grid must be >= 1, got {self.n_grid}")
+        in_sr, in_sb = self._regions(obs, self.name)
+        self._setup_space(X[in_sr | in_sb], obs[in_sr | in_sb])
+        self._bg = self._fit_flow(X[in_sb], obs[in_sb], w[in_sb], int(self.seed))
+        self._sr = self._fit_flow(X[in_sr], obs[in_sr], w[in_sr], int(self.seed) + 1)
+        q = (np.arange(int(self.n_grid)) + 0.5) / int(self.n_grid)
+        self._grid = self._context(np.quantile(obs[in_sr], q))[:, 0]
+
+    def _marginal(self, flow: ConditionalFlow, Z: np.ndarray) -> np.ndarray:
+        from scipy.special import logsumexp
+
+        lp = np.stack([flow.log_prob(Z, np.full((len(Z), 1), c)) for c in self._grid])
+        out: np.ndarray = logsumexp(lp, axis=0) - np.log(len(self._grid))
+        return out
+
+    def _score_arrays(self, X: np.ndarray) -> np.ndarray:
+        # the LogitScaler's Jacobian is common to both densities and cancels in the ratio
+        Z = self._prep.transform(X)
+        return self._marginal(self._sr, Z) - self._marginal(self._bg, Z)
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, Any]]:
+        arrays = {f"prep.{k}": v for k, v in self._prep.state().items()}
+        arrays.update(state_arrays("bg", self._bg), **state_arrays("sr", self._sr))
+        arrays.update(grid=self._grid, ctx=self._ctx)
+        return {"flow_shape": list(self._bg._input_shape)}, arrays, {}
+
+    def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray],
+                   sk: dict[str, Any]) -> None:
+        self._prep = LogitScaler.from_state(
+            {k[5:]: v for k, v in arrays.items() if k.startswith("prep.")})
+        self._grid, self._ctx = np.asarray(arrays["grid"]), np.asarray(arrays["ctx"])
+        shape = state["flow_shape"]
+        self._bg = restore_flow(self._flow_params(int(self.seed)), shape, arrays, "bg")
+        self._sr = restore_flow(self._flow_params(int(self.seed) + 1), shape, arrays, "sr")
