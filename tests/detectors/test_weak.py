@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from sciood.data.eventset import EventSet
-from sciood.detectors import make
+from sciood.detectors import load, make
 from sciood.detectors.weak import sideband_masks
-from sciood.errors import ConfigError, DataError
+from sciood.errors import ConfigError, DataError, NotFittedError
 from sciood.metrics import auc, bootstrap
 
 FEATURES = ["mj1", "delta_mj", "tau21_j1", "tau21_j2"]
@@ -90,3 +90,105 @@ def test_idealized_separates_injected_signal(qcd: EventSet, signal: EventSet) ->
 def make_sample_split(qcd: EventSet) -> tuple[EventSet, EventSet]:
     n = len(qcd)
     return qcd.select(np.arange(n // 2)), qcd.select(np.arange(n // 2, n))
+
+
+# ---- cathode / anode on the R&D-like sample (qcd_rnd, MPI off as the R&D card) --------------
+RND_WINDOW = (2900.0, 4300.0)
+DENSITY = {"features": FEATURES, "flow_epochs": 40, "flow_transforms": 3,
+           "flow_hidden": [32, 32], "flow_batch_size": 256}
+
+
+@pytest.fixture(scope="module")
+def rnd_qcd(make_sample) -> EventSet:
+    """3000 R&D-like QCD events; the analysed mjj window keeps ≈ 2000 (≈ 570 in the SR)."""
+    return _in_window(make_sample("qcd_rnd", 3000, 41, mpi=False))
+
+
+@pytest.fixture(scope="module")
+def rnd_signal(make_sample) -> EventSet:
+    return _in_window(make_sample("xy_qqqq", 400, 43, mpi=False))
+
+
+def _in_window(events: EventSet) -> EventSet:
+    mjj = events.column("mjj")
+    return events.select(np.flatnonzero((mjj >= RND_WINDOW[0]) & (mjj < RND_WINDOW[1])))
+
+
+def _sr(events: EventSet) -> EventSet:
+    return events.select(np.flatnonzero(sideband_masks(events.column("mjj"), [3300, 3700],
+                                                       None)[0]))
+
+
+def _halves(events: EventSet) -> tuple[EventSet, EventSet]:
+    perm = np.random.default_rng(5).permutation(len(events))
+    return events.select(np.sort(perm[::2])), events.select(np.sort(perm[1::2]))
+
+
+@pytest.mark.parametrize("name", ["cathode", "anode"])
+def test_density_methods_find_a_strong_signal(name: str, rnd_qcd: EventSet,
+                                              rnd_signal: EventSet) -> None:
+    """Data = half the QCD + 150 signal (S/B ≈ 0.5 in the SR); scored on the independent SR
+    half and the other signal events: AUC clearly above 0.5."""
+    data_bkg, test_bkg = _halves(rnd_qcd)
+    sig_in, sig_test = rnd_signal.select(np.arange(150)), rnd_signal.select(
+        np.arange(150, len(rnd_signal)))
+    data = EventSet.concat([data_bkg, sig_in])
+    extra = {"epochs": 20, "hidden": [32, 32]} if name == "cathode" else {}
+    det = make(name, seed=1, **DENSITY, **extra).fit(data, weights=np.ones(len(data)))
+    test = EventSet.concat([_sr(test_bkg), _sr(sig_test)])
+    value, lo, _ = bootstrap(auc, test.is_signal, det.score(test), n=200, seed=2)
+    assert lo > 0.6, (value, lo)
+
+
+def _closure_auc(det, real_events: EventSet) -> tuple[float, float, float]:
+    """AUC (with bootstrap CI) of CATHODE's score: real SR events vs fresh flow samples."""
+    real = det.as_array(real_events)
+    fake = det.background_sample(len(real), seed=9)
+    y = np.r_[np.ones(len(real), int), np.zeros(len(fake), int)]
+    return bootstrap(auc, y, det.score(np.r_[real, fake]), n=200, seed=2)
+
+
+@pytest.fixture(scope="module")
+def closure(rnd_qcd: EventSet, rnd_signal: EventSet) -> dict[str, tuple[float, float, float]]:
+    """CATHODE's own task on independent SR events (real vs its background model), trained
+    on background only ("null") and on background + 200 signal ("signal", S/B ≈ 0.5 in SR)."""
+    data_bkg, test_bkg = _halves(rnd_qcd)
+    sig_in, sig_test = _halves(rnd_signal)
+    out = {}
+    for case, data, real in (
+            ("null", data_bkg, _sr(test_bkg)),
+            ("signal", EventSet.concat([data_bkg, sig_in]),
+             EventSet.concat([_sr(test_bkg), _sr(sig_test)]))):
+        det = make("cathode", seed=1, epochs=20, hidden=[32, 32], **DENSITY)
+        det.fit(data, weights=np.ones(len(data)))
+        out[case] = _closure_auc(det, real)
+    return out
+
+
+def test_cathode_null_closure(closure: dict[str, tuple[float, float, float]]) -> None:
+    """No signal: the classifier barely tells independent SR background from fresh samples of
+    its sideband flow — the interpolation closes up to the flow's finite-sample mismatch.
+
+    Measured (this sample, ≈ 750 SB training events): AUC 0.54–0.55 with a ±0.025 CI, so
+    exact closure "within the bootstrap CI" does not hold at this size; the mismatch shrinks
+    with the sideband sample (0.539 at 3k, 0.530 at 8k SB events, benchmarks/rnd.py).  The
+    test bounds it at 0.58 and requires the signal case to lie clearly above it."""
+    value, lo, _ = closure["null"]
+    assert lo < 0.58 and value > 0.45, closure
+
+
+def test_cathode_separates_data_from_its_background_model(
+        closure: dict[str, tuple[float, float, float]]) -> None:
+    """With signal in the data the same AUC is clearly above the null's interval."""
+    assert closure["signal"][1] > closure["null"][2] + 0.02, closure
+
+
+def test_loaded_cathode_scores_but_cannot_sample(rnd_qcd: EventSet, tmp_path) -> None:
+    det = make("cathode", seed=1, epochs=1, flow_epochs=1, features=FEATURES)
+    det.fit(rnd_qcd, weights=np.ones(len(rnd_qcd)))
+    det.save(tmp_path / "m")
+    loaded = load(tmp_path / "m")
+    np.testing.assert_allclose(loaded.score(rnd_qcd), det.score(rnd_qcd))
+    with pytest.raises(NotFittedError, match="fit again"):
+        loaded.background_sample(5, seed=0)
+

@@ -47,7 +47,7 @@ class LogitScaler:
     so training points never sit on the logit's poles; points outside are clipped to it.
     """
 
-    def __init__(self, margin: float = 0.05) -> None:
+    def __init__(self, margin: float = 0.005) -> None:
         self.margin = float(margin)
 
     def fit(self, X: np.ndarray) -> LogitScaler:

@@ -47,7 +47,7 @@ import numpy as np
 from sciood.detectors.base import Detector, LabelKind, register
 from sciood.detectors.classifier import Supervised
 from sciood.detectors.condflow import ConditionalFlow, LogitScaler, restore_flow, state_arrays
-from sciood.errors import ConfigError, DataError
+from sciood.errors import ConfigError, DataError, NotFittedError
 
 __all__ = ["Anode", "CWoLa", "Cathode", "Idealized", "sample_observable", "sideband_masks"]
 
@@ -292,12 +292,31 @@ class Cathode(_SidebandDensity, _WeakBase):
         in_sr, in_sb = self._regions(obs, self.name)
         self._setup_space(X[in_sr | in_sb], obs[in_sr | in_sb])
         flow = self._fit_flow(X[in_sb], obs[in_sb], w[in_sb], int(self.seed))
+        self._flow, self._sr_obs = flow, (obs[in_sr], w[in_sr])
         n = max(round(float(self.oversample) * int(in_sr.sum())), 2)
-        m = sample_observable(obs[in_sr], w[in_sr], n, self.signal_region, int(self.seed))
-        fake = self._prep.inverse(flow.sample(self._context(m), seed=int(self.seed) + 1))
+        fake = self._sample_std(n, int(self.seed))
         self._train(np.r_[X[in_sr], fake.astype(X.dtype)],
                     np.r_[np.ones(in_sr.sum(), np.int64), np.zeros(n, np.int64)],
                     np.r_[w[in_sr], np.ones(n)], "SR data vs sideband-flow samples")
+
+    def _sample_std(self, n: int, seed: int) -> np.ndarray:
+        m = sample_observable(*self._sr_obs, n, self.signal_region, seed)
+        return self._prep.inverse(self._flow.sample(self._context(m), seed=seed + 1))
+
+    def background_sample(self, n: int, *, seed: int) -> np.ndarray:
+        """``n`` fresh SR background events from the sideband flow, in input units.
+
+        Shape ``(n, d)``; mjj drawn from the SR data's mjj KDE.  The flow is kept only in
+        memory after :meth:`fit` (it is not saved), so a loaded model cannot sample.  Scoring
+        these against independent SR background is the no-signal closure test: with a
+        faithful flow and no signal the classifier cannot tell them apart (AUC ≈ 0.5).
+        """
+        if getattr(self, "_flow", None) is None:
+            raise NotFittedError("background_sample needs the flow of a fit in this session "
+                                 "(a loaded cathode keeps only its classifier); fit again")
+        Z = self._sample_std(int(n), int(seed))
+        out: np.ndarray = Z * self._scaler.scale_ + self._scaler.mean_
+        return out
 
 
 @register("anode")
