@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/rnd_data.py --root data/rnd [--chunks 20] [--chunk-size 50000] \
-        [--signal 40000] [--workers 1]
+        [--signal 40000] [--workers 1] [--first 0]
 
 Samples (SPEC §1 card: MPI off, ``sim`` detector, no constituents stored):
 
@@ -57,10 +57,12 @@ def main() -> None:
     ap.add_argument("--chunk-size", type=int, default=50_000)
     ap.add_argument("--signal", type=int, default=40_000)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--first", type=int, default=0,
+                    help="first chunk index (a second process can take the upper half)")
     args = ap.parse_args()
     args.root.mkdir(parents=True, exist_ok=True)
     _generate(SIGNAL, args.signal, SIGNAL_SEED, args.root / "signal", args.workers)
-    for i in range(args.chunks):
+    for i in range(args.first, args.chunks):
         _generate(BACKGROUND, args.chunk_size, CHUNK_SEED + i, chunk_dir(args.root, i),
                   args.workers)
 

@@ -1,0 +1,320 @@
+"""Dijet R&D benchmark: weakly supervised resonant anomaly detection against the supervised limit.
+
+Usage::
+
+    python benchmarks/rnd_data.py --root data/rnd            # generate / resume the samples
+    python benchmarks/rnd.py run --root data/rnd --part nominal --seeds 3
+    python benchmarks/rnd.py run --root data/rnd --part correlated --seeds 3
+    python benchmarks/rnd.py run --root data/rnd --part scan
+    python benchmarks/rnd.py report [--plot docs/figures/rnd_sic.png]
+
+``run`` appends every finished (method, injection, seed) to ``benchmarks/out/rnd.json`` and
+skips the ones already there, so parts can run in parallel processes and a killed run
+resumes; ``report`` prints the tables (median over seeds, with min–max) and draws the SIC
+curves.
+
+Protocol (SPEC §1, issue 5)
+---------------------------
+* Samples (``rnd_data.py``; MPI off, ``sim`` detector): background ``qcd_rnd`` (QCD dijets,
+  2.6 < m̂ < 4.6 TeV) in 50k-event chunks, signal ``xy_qqqq``.  Everything is analysed in
+  2.9 < mjj < 4.3 TeV; SR 3.3–3.7 TeV.  The events of all finished chunks are split at
+  random (seeded): 20 % independent *test* background, 20 % *extra* background (idealized
+  AD and the supervised reference), 60 % pseudo-*data*.  Signal: 10k injection pool, 10k
+  supervised training, the rest test.
+* Injection: the R&D default is 1000 signal per 1M background, S/B ≈ 0.64 % in the SR.
+  Our background is generated only around the SR, so **S/B in the SR is held fixed**:
+  ``n_equiv`` R&D-equivalent injected events put ``0.0064 · n_equiv / 1000 · B_SR`` signal
+  events into the data SR (signal outside the SR comes along as generated).  S/√B is then
+  lower than the R&D's 2.2 when our SR holds fewer than its ≈ 120k background events.
+* Features: mj1, Δm = mj2 − mj1, τ21 j1, τ21 j2 (SPEC §1); mjj is the conditional /
+  search observable.  ``correlated``: mj1 and Δm shifted by 0.1 · mjj, which makes them
+  depend on mjj as in the CATHODE paper's §5.3 stress test (our choice of factor).
+* Methods: ``supervised`` (extra-background SR vs signal, the Neyman–Pearson reference),
+  ``idealized`` (data SR vs extra-background SR), ``cathode``, ``anode``, ``cwola``
+  (SR ± 200 GeV sidebands), unsupervised ``flow`` (on the data SR) and ``per_jet`` (per-jet
+  copula density on both jets' soft-drop mass, τ21 and multiplicity, data SR), ``random``.
+* Metric: max SIC on the independent SR test set (test background + test signal, never the
+  injected events), cuts with ≥ 25 background events (≈ 20 % relative uncertainty, as in
+  the CATHODE paper).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from sciood.data.eventset import EventSet
+from sciood.detectors import make
+from sciood.metrics import auc, max_sic, sic_curve
+
+warnings.simplefilter("ignore")
+torch.set_num_threads(1)
+
+FEATURES = ["mj1", "delta_mj", "tau21_j1", "tau21_j2"]
+WINDOW = (2900.0, 4300.0)
+SR = (3300.0, 3700.0)
+SB_PER_1000 = 0.0064  # R&D: S/B in the SR per 1000 injected events per 1M background
+MIN_BKG = 25.0
+METHODS = ["supervised", "idealized", "cathode", "anode", "cwola", "flow", "per_jet", "random"]
+SCAN = [0, 300, 600, 1000, 2000, 3000]
+SCAN_METHODS = ["idealized", "cathode", "cwola", "anode"]
+OUT = Path(__file__).parent / "out" / "rnd.json"
+
+# training settings (CPU budget: the whole benchmark in ≈ 1 h on 2 cores)
+CLASSIFIER = {"hidden": [64, 64], "epochs": 20, "batch_size": 256}
+FLOW = {"flow_transforms": 4, "flow_hidden": [64, 64], "flow_epochs": 20,
+        "flow_batch_size": 512}
+
+
+@dataclass
+class Samples:
+    """The benchmark's independent samples, each restricted to the analysed mjj window."""
+
+    data: EventSet
+    extra: EventSet
+    test: EventSet
+    sig_pool: EventSet
+    sig_train: EventSet
+    sig_test: EventSet
+    chunks: int
+
+
+def _window(es: EventSet) -> EventSet:
+    mjj = es.column("mjj")
+    return es.select(np.flatnonzero((mjj >= WINDOW[0]) & (mjj < WINDOW[1])))
+
+
+def in_sr(es: EventSet) -> np.ndarray:
+    """Boolean mask of SR events, shape ``(n,)``."""
+    mjj = es.column("mjj")
+    return (mjj >= SR[0]) & (mjj < SR[1])
+
+
+def load_samples(root: Path, max_chunks: int | None = None) -> Samples:
+    """Assign the finished background chunks to data / extra / test (see the docstring)."""
+    from rnd_data import finished_chunks
+
+    chunks = finished_chunks(root)[:max_chunks]
+    if not chunks:
+        raise SystemExit(f"{root}: no finished background chunk; run benchmarks/rnd_data.py")
+    bkg = _window(EventSet.concat([EventSet.read(p) for p in chunks]))
+    perm = np.random.default_rng(0).permutation(len(bkg))
+    fifth = len(bkg) // 5
+
+    def part(idx: np.ndarray) -> EventSet:
+        return bkg.select(np.sort(idx))
+
+    sig = _window(EventSet.read(root / "signal"))
+    n = len(sig)
+    return Samples(data=part(perm[2 * fifth:]), extra=part(perm[fifth:2 * fifth]),
+                   test=part(perm[:fifth]), sig_pool=sig.select(np.arange(0, 10_000)),
+                   sig_train=sig.select(np.arange(10_000, 20_000)),
+                   sig_test=sig.select(np.arange(20_000, n)), chunks=len(chunks))
+
+
+def features(es: EventSet, part: str) -> np.ndarray:
+    """The four R&D features, shape ``(n, 4)``; ``correlated`` shifts mj1 and Δm by 0.1 mjj."""
+    X = np.column_stack([es.column(f) for f in FEATURES]).astype(np.float64)
+    if part == "correlated":
+        X[:, 0] += 0.1 * es.column("mjj")
+        X[:, 1] += 0.1 * es.column("mjj")
+    return X
+
+
+def n_signal_sr(n_equiv: int, b_sr: int) -> int:
+    """Signal events in the data SR for ``n_equiv`` R&D-equivalent injected events."""
+    return round(SB_PER_1000 * n_equiv / 1000 * b_sr)
+
+
+def inject(s: Samples, n_equiv: int) -> EventSet:
+    """Pseudo-data: data background + the first pool events giving the wanted SR count."""
+    want = n_signal_sr(n_equiv, int(in_sr(s.data).sum()))
+    if want == 0:
+        return s.data
+    cum = np.cumsum(in_sr(s.sig_pool))
+    if cum[-1] < want:
+        raise SystemExit(f"signal pool holds {cum[-1]} SR events, {want} needed")
+    last = int(np.searchsorted(cum, want)) + 1
+    return EventSet.concat([s.data, s.sig_pool.select(np.arange(last))])
+
+
+def _sr_only(es: EventSet) -> EventSet:
+    return es.select(np.flatnonzero(in_sr(es)))
+
+
+def train_and_score(method: str, s: Samples, data: EventSet, test: EventSet, part: str,
+                    seed: int) -> np.ndarray:
+    """Fit ``method`` (see the module docstring) and score the SR test events."""
+    Xt, ones = features(test, part), np.ones
+    if method == "random":
+        return np.random.default_rng(seed).random(len(test))
+    if method in ("cathode", "anode", "cwola"):
+        X, mjj = features(data, part), data.column("mjj")
+        params: dict[str, Any] = {"signal_region": list(SR)}
+        if method != "anode":
+            params.update(CLASSIFIER)
+        if method != "cwola":
+            params.update(FLOW)
+        det = make(method, seed=seed, **params).fit(X, observable=mjj, weights=ones(len(X)))
+        return det.score(Xt)
+    if method in ("supervised", "idealized"):
+        pos = _sr_only(s.sig_train if method == "supervised" else data)
+        neg = _sr_only(s.extra)
+        X = np.r_[features(pos, part), features(neg, part)]
+        y = np.r_[ones(len(pos), int), np.zeros(len(neg), int)]
+        return make(method, seed=seed, **CLASSIFIER).fit(X, y, weights=ones(len(X))).score(Xt)
+    sr = _sr_only(data)
+    if method == "flow":
+        det = make("flow", seed=seed, transforms=4, hidden=[64, 64], epochs=20,
+                   batch_size=512).fit(features(sr, part), weights=ones(len(sr)))
+        return det.score(Xt)
+    if method == "per_jet":
+        det = make("per_jet", seed=seed).fit(sr, weights=ones(len(sr)))
+        return det.score(test)
+    raise SystemExit(f"unknown method {method}")
+
+
+def _curve(y: np.ndarray, score: np.ndarray) -> dict[str, list[float]]:
+    eps_s, sic, _ = sic_curve(y, score)
+    eps_b = np.where(sic > 0, (eps_s / np.where(sic > 0, sic, 1.0)) ** 2, np.nan)
+    keep = eps_b * (y == 0).sum() >= MIN_BKG
+    idx = np.flatnonzero(keep)[:: max(1, int(keep.sum()) // 300)]
+    return {"eps_s": eps_s[idx].round(5).tolist(), "sic": sic[idx].round(4).tolist()}
+
+
+def _load_results() -> dict[str, Any]:
+    return json.loads(OUT.read_text()) if OUT.is_file() else {}
+
+
+def _save_result(key: str, value: dict[str, Any]) -> None:
+    # re-read before writing: several `run` processes share the file
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    results = _load_results()
+    results[key] = value
+    tmp = OUT.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(results, indent=1, sort_keys=True))
+    os.replace(tmp, OUT)
+
+
+def run(root: Path, part: str, seeds: int, max_chunks: int | None) -> None:
+    """Run one part (nominal, correlated, scan), skipping finished entries."""
+    s = load_samples(root, max_chunks)
+    test = EventSet.concat([_sr_only(s.test), _sr_only(s.sig_test)])
+    y = test.is_signal.astype(int)
+    b_sr = int(in_sr(s.data).sum())
+    print(f"chunks {s.chunks}: data {len(s.data)} (SR {b_sr}), extra {len(s.extra)}, "
+          f"test SR {int((y == 0).sum())} bkg + {int(y.sum())} sig", flush=True)
+    if part == "scan":
+        plan = [(m, n, 0) for n in SCAN for m in SCAN_METHODS]
+    else:
+        methods = METHODS if part == "nominal" else [m for m in METHODS if m != "per_jet"]
+        plan = [(m, 1000, sd) for sd in range(seeds) for m in methods]
+    feat = "correlated" if part == "correlated" else "nominal"
+    for method, n_equiv, seed in plan:
+        key = f"{feat}|{method}|{n_equiv}|{seed}|{s.chunks}"
+        if key in _load_results():
+            continue
+        data = inject(s, n_equiv)
+        t0 = time.perf_counter()
+        score = train_and_score(method, s, data, test, feat, seed)
+        value = {"max_sic": max_sic(y, score, min_background=MIN_BKG), "auc": auc(y, score),
+                 "seconds": round(time.perf_counter() - t0, 1), "b_sr": b_sr,
+                 "s_sr": n_signal_sr(n_equiv, b_sr)}
+        if seed == 0:
+            value["curve"] = _curve(y, score)
+        _save_result(key, value)
+        print(f"{key}: max SIC {value['max_sic']:.2f}  AUC {value['auc']:.3f}  "
+              f"{value['seconds']} s", flush=True)
+
+
+def _table(results: dict[str, Any], feat: str, chunks: int) -> list[str]:
+    rows = ["| method | median max SIC | min–max | AUC | ratio to supervised | s/fit |",
+            "|---|---|---|---|---|---|"]
+    med: dict[str, float] = {}
+    for m in METHODS:
+        vals = [v for k, v in results.items()
+                if k.startswith(f"{feat}|{m}|1000|") and k.endswith(f"|{chunks}")]
+        if not vals:
+            continue
+        sic = np.array([v["max_sic"] for v in vals])
+        med[m] = float(np.median(sic))
+        ratio = med[m] / med["supervised"] if "supervised" in med else float("nan")
+        rows.append(f"| {m} | {med[m]:.2f} | {sic.min():.2f}–{sic.max():.2f} | "
+                    f"{np.median([v['auc'] for v in vals]):.3f} | {ratio:.2f} | "
+                    f"{np.median([v['seconds'] for v in vals]):.0f} |")
+    return rows
+
+
+def report(plot: Path | None) -> None:
+    """Print the tables from ``benchmarks/out/rnd.json`` and draw the SIC curves."""
+    results = _load_results()
+    chunks = max(int(k.rsplit("|", 1)[1]) for k in results)
+    b_sr = next(v["b_sr"] for k, v in results.items() if k.endswith(f"|{chunks}"))
+    print(f"background chunks: {chunks} × 50k generated; data SR background {b_sr}; "
+          f"injection 1000 R&D-equivalent = {n_signal_sr(1000, b_sr)} SR signal events "
+          f"(S/B {SB_PER_1000:.2%}, S/√B {n_signal_sr(1000, b_sr) / np.sqrt(b_sr):.2f})\n")
+    for feat in ("nominal", "correlated"):
+        print(f"### {feat} features\n")
+        print("\n".join(_table(results, feat, chunks)) + "\n")
+    print("### injection scan (seed 0): max SIC\n")
+    print("| injected (R&D-equiv.) | S/B in SR | " + " | ".join(SCAN_METHODS) + " |")
+    print("|---|---|" + "---|" * len(SCAN_METHODS))
+    for n in SCAN:
+        cells = [results.get(f"nominal|{m}|{n}|0|{chunks}", {}).get("max_sic", float("nan"))
+                 for m in SCAN_METHODS]
+        print(f"| {n} | {SB_PER_1000 * n / 1000:.2%} | "
+              + " | ".join(f"{c:.2f}" for c in cells) + " |")
+    if plot:
+        _plot(results, chunks, plot)
+
+
+def _plot(results: dict[str, Any], chunks: int, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    for ax, feat in zip(axes, ("nominal", "correlated"), strict=True):
+        for m in METHODS:
+            v = results.get(f"{feat}|{m}|1000|0|{chunks}")
+            if v and "curve" in v:
+                ax.plot(v["curve"]["eps_s"], v["curve"]["sic"], label=m)
+        ax.set(xlabel="signal efficiency ε_S", title=f"{feat} features, seed 0")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("SIC = ε_S / √ε_B")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    print(f"wrote {path}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run")
+    r.add_argument("--root", type=Path, default=Path("data/rnd"))
+    r.add_argument("--part", choices=["nominal", "correlated", "scan"], default="nominal")
+    r.add_argument("--seeds", type=int, default=3)
+    r.add_argument("--max-chunks", type=int, default=None)
+    p = sub.add_parser("report")
+    p.add_argument("--plot", type=Path, default=None)
+    args = ap.parse_args()
+    if args.cmd == "run":
+        run(args.root, args.part, args.seeds, args.max_chunks)
+    else:
+        report(args.plot)
+
+
+if __name__ == "__main__":
+    main()
