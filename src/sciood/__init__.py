@@ -26,7 +26,8 @@ from sciood.generate import generate  # callable module, see sciood.generate doc
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = ("data", "detectors", "evaluate", "metrics", "represent", "stats")
+_SUBPACKAGES = ("data", "detectors", "distributed", "evaluate", "metrics", "represent",
+                "scoring", "stats")
 
 
 def __getattr__(name: str) -> object:

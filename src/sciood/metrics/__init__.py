@@ -32,6 +32,7 @@ from sciood.metrics.ranking import (
     sic_curve,
 )
 from sciood.metrics.sculpting import SculptingResult, sculpting_jsd
+from sciood.metrics.streaming import ScoreHistogram, histogram_store, summary
 
 __all__ = [
     "DEFAULT_MIN_BACKGROUND",
@@ -39,6 +40,7 @@ __all__ = [
     "Calibrator",
     "MetricWarning",
     "RankingCurve",
+    "ScoreHistogram",
     "SculptingResult",
     "auc",
     "average_precision",
@@ -47,6 +49,7 @@ __all__ = [
     "ece",
     "efficiency_at",
     "fpr_at_tpr",
+    "histogram_store",
     "isotonic_calibrate",
     "max_sic",
     "ranking_curve",
@@ -55,5 +58,6 @@ __all__ = [
     "roc_curve",
     "sculpting_jsd",
     "sic_curve",
+    "summary",
     "temperature_scale",
 ]
