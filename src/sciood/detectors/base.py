@@ -78,6 +78,7 @@ TRUSTED_SKOPS_TYPES: tuple[str, ...] = (
     "sklearn.tree._classes.ExtraTreeRegressor",
     "sklearn.tree._tree.Tree",
     "sklearn.mixture._gaussian_mixture.GaussianMixture",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
 )
 
 #: Modules that register detector families on import.

@@ -25,7 +25,7 @@ Example
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -90,10 +90,14 @@ class LogitScaler:
 
 
 class _CondNet(nn.Module):
-    def __init__(self, d: int, n_context: int, transforms: int, hidden: tuple[int, ...]) -> None:
+    def __init__(self, d: int, n_context: int, transforms: int, hidden: tuple[int, ...],
+                 kind: str) -> None:
         super().__init__()
         self.d = d
-        self.flow = zuko.flows.MAF(d, n_context, transforms=transforms, hidden_features=hidden)
+        if kind not in ("maf", "nsf"):
+            raise ConfigError(f"flow kind must be 'maf' or 'nsf', got {kind!r}")
+        cls = zuko.flows.MAF if kind == "maf" else zuko.flows.NSF
+        self.flow = cls(d, n_context, transforms=transforms, hidden_features=hidden)
 
     def log_prob(self, xc: torch.Tensor) -> torch.Tensor:
         out: torch.Tensor = self.flow(xc[:, self.d:]).log_prob(xc[:, :self.d])
@@ -101,12 +105,14 @@ class _CondNet(nn.Module):
 
 
 class ConditionalFlow(TorchDetector):
-    """Masked autoregressive flow for ``p(x | c)`` (zuko); rows of ``X`` are ``[x, c]``.
+    """Autoregressive flow for ``p(x | c)`` (zuko); rows of ``X`` are ``[x, c]``.
 
     Parameters
     ----------
     n_context : int
         Number of trailing columns that are conditioning variables.
+    kind : {"maf", "nsf"}
+        Affine (masked autoregressive) or rational-quadratic spline (neural spline) transforms.
     seed, transforms, hidden, epochs, batch_size, lr, weight_decay, device
         As for :class:`~sciood.detectors.flow.Flow`.
     """
@@ -119,6 +125,7 @@ class ConditionalFlow(TorchDetector):
         *,
         seed: int = 0,
         n_context: int = 1,
+        kind: Literal["maf", "nsf"] = "maf",
         transforms: int = 4,
         hidden: Sequence[int] = (64, 64),
         epochs: int = 30,
@@ -136,7 +143,7 @@ class ConditionalFlow(TorchDetector):
                 f"cond_flow needs >= 1 feature and >= 1 context column; got "
                 f"{self._input_shape[0]} columns with n_context={self.n_context}")
         return _CondNet(d, int(self.n_context), int(self.transforms),
-                        tuple(int(h) for h in self.hidden))
+                        tuple(int(h) for h in self.hidden), str(self.kind))
 
     def _batch_terms(self, net: nn.Module, x: torch.Tensor, y: torch.Tensor | None
                      ) -> tuple[torch.Tensor, torch.Tensor]:

@@ -40,7 +40,7 @@ SR mjj distribution) is the only code written here, because no library offers it
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -111,6 +111,8 @@ class _WeakBase(Supervised):
         weight_decay: float = 0.0,
         dropout: float = 0.0,
         balance: bool = True,
+        classifier: Literal["mlp", "hgb"] = "hgb",
+        members: int = 5,
         device: str | None = None,
         representation: str = "hlf",
         features: str | Sequence[str] | None = None,
@@ -136,7 +138,47 @@ class _WeakBase(Supervised):
                 raise DataError(
                     f"{self.name}: {what} has fewer than 2 {label} events; widen "
                     "signal_region / sideband_width or use more events")
-        Supervised._fit_arrays(self, X, y, w, None)
+        if self.classifier == "mlp":
+            Supervised._fit_arrays(self, X, y, w, None)
+        elif self.classifier == "hgb":
+            self._fit_hgb(X, y, w)
+        else:
+            raise ConfigError(f"classifier must be 'mlp' or 'hgb', got {self.classifier!r}")
+
+    def _fit_hgb(self, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> None:
+        """``members`` histogram-boosted tree classifiers (scikit-learn), each with its own
+        seeded early-stopping split; the score is their mean logit."""
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        if int(self.members) < 1:
+            raise ConfigError(f"members must be >= 1, got {self.members}")
+        w = w.copy()
+        if self.balance:
+            for c in (0, 1):
+                w[y == c] *= 0.5 * len(w) / w[y == c].sum()
+        seeds = np.random.SeedSequence(int(self.seed)).generate_state(int(self.members))
+        self._hgb = [
+            HistGradientBoostingClassifier(
+                max_iter=200, learning_rate=0.1, early_stopping=True, validation_fraction=0.2,
+                n_iter_no_change=10, random_state=int(s)).fit(X, y, sample_weight=w)
+            for s in seeds]
+
+    def _score_arrays(self, X: np.ndarray) -> np.ndarray:
+        if self.classifier == "hgb":
+            return np.mean([m.decision_function(X) for m in self._hgb], axis=0)
+        return super()._score_arrays(X)
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, Any]]:
+        if self.classifier == "hgb":
+            return {}, {}, {f"hgb{i}": m for i, m in enumerate(self._hgb)}
+        return super()._get_state()
+
+    def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray],
+                   sk: dict[str, Any]) -> None:
+        if self.classifier == "hgb":
+            self._hgb = [sk[f"hgb{i}"] for i in range(len(sk))]
+        else:
+            super()._set_state(state, arrays, sk)
 
 
 @register("cwola")
@@ -230,7 +272,8 @@ class _SidebandDensity:
 
     def _flow_params(self, seed: int) -> dict[str, Any]:
         p = self.get_params()  # type: ignore[attr-defined]
-        return {"seed": seed, "n_context": 1, "transforms": p["flow_transforms"],
+        return {"seed": seed, "n_context": 1, "kind": p["flow_kind"],
+                "transforms": p["flow_transforms"],
                 "hidden": p["flow_hidden"], "epochs": p["flow_epochs"],
                 "batch_size": p["flow_batch_size"], "lr": p["flow_lr"], "device": p["device"]}
 
@@ -253,8 +296,8 @@ class Cathode(_SidebandDensity, _WeakBase):
         Sidebands for the density estimate; ``None`` = every event outside the SR (SPEC §1).
     oversample : float, default 4
         Flow samples per SR data event (the CATHODE paper uses 4).
-    flow_transforms, flow_hidden, flow_epochs, flow_batch_size, flow_lr
-        The conditional MAF (see :class:`~sciood.detectors.condflow.ConditionalFlow`).
+    flow_kind, flow_transforms, flow_hidden, flow_epochs, flow_batch_size, flow_lr
+        The conditional flow (see :class:`~sciood.detectors.condflow.ConditionalFlow`).
     Other parameters (the classifier) as :class:`~sciood.detectors.classifier.Supervised`.
     """
 
@@ -267,6 +310,7 @@ class Cathode(_SidebandDensity, _WeakBase):
         signal_region: Sequence[float] = DEFAULT_SR,
         sideband_width: float | None = None,
         oversample: float = 4.0,
+        flow_kind: Literal["maf", "nsf"] = "nsf",
         flow_transforms: int = 4,
         flow_hidden: Sequence[int] = (64, 64),
         flow_epochs: int = 30,
@@ -279,6 +323,8 @@ class Cathode(_SidebandDensity, _WeakBase):
         weight_decay: float = 0.0,
         dropout: float = 0.0,
         balance: bool = True,
+        classifier: Literal["mlp", "hgb"] = "hgb",
+        members: int = 5,
         device: str | None = None,
         representation: str = "hlf",
         features: str | Sequence[str] | None = None,
@@ -329,8 +375,8 @@ class Anode(_SidebandDensity, Detector):
         As for :class:`Cathode` (sidebands default to everything outside the SR).
     n_grid : int, default 16
         SR mjj quantiles the two conditional densities are averaged over at scoring.
-    flow_transforms, flow_hidden, flow_epochs, flow_batch_size, flow_lr
-        Both conditional MAFs (see :class:`~sciood.detectors.condflow.ConditionalFlow`).
+    flow_kind, flow_transforms, flow_hidden, flow_epochs, flow_batch_size, flow_lr
+        Both conditional flows (see :class:`~sciood.detectors.condflow.ConditionalFlow`).
     """
 
     label_kind: ClassVar[LabelKind] = "none"
@@ -344,6 +390,7 @@ class Anode(_SidebandDensity, Detector):
         signal_region: Sequence[float] = DEFAULT_SR,
         sideband_width: float | None = None,
         n_grid: int = 16,
+        flow_kind: Literal["maf", "nsf"] = "nsf",
         flow_transforms: int = 4,
         flow_hidden: Sequence[int] = (64, 64),
         flow_epochs: int = 30,
