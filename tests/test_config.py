@@ -125,3 +125,11 @@ def test_examples_are_valid(name):
     if not path.is_file():
         pytest.skip(f"{name} not written yet")
     assert isinstance(load_config(path), RunConfig)
+
+
+def test_idealized_is_refused_in_a_run_config(tmp_path):
+    """The pipeline has no independent background sample for the idealized detector."""
+    from sciood.config import DetectorSpec
+
+    with pytest.raises(ValueError, match="independent background"):
+        DetectorSpec(name="idealized")

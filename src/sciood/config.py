@@ -208,6 +208,12 @@ class DetectorSpec(_Strict):
         from sciood.detectors.base import detector_class
 
         cls = detector_class(self.name)
+        if self.name == "idealized":
+            raise ValueError(
+                "detector 'idealized' needs an extra, independent background sample as its "
+                "y = 0 class, which a run config does not provide (its labels would be signal "
+                "truth, making it a supervised classifier); use 'supervised' for the "
+                "reference, or benchmarks/rnd.py / the Python API for the idealized detector")
         if cls.label_kind in _UNSUPPORTED_LABEL_KINDS:
             raise ValueError(f"detector {self.name!r} needs "
                              f"{_UNSUPPORTED_LABEL_KINDS[cls.label_kind]}; choose another")
