@@ -18,8 +18,10 @@ def test_catalogue_complete_and_described():
     for p in CATALOGUE.values():
         assert p.description and p.settings
         assert abs(sum(s.fraction for s in p.slices) - 1.0) < 1e-12
-    assert {p.name for p in CATALOGUE.values() if not p.is_signal} == {"qcd", "ttbar", "wjets",
-                                                                       "zjets"}
+    assert {p.name for p in CATALOGUE.values() if not p.is_signal} == {
+        "qcd", "qcd_rnd", "ttbar", "wjets", "zjets"}
+    rnd = CATALOGUE["qcd_rnd"]
+    assert "PhaseSpace:mHatMin = 2600." in rnd.settings and "R&D" in rnd.notes
     assert "r_inv" in CATALOGUE["dark_shower_0.6"].description
     assert "N_f=2" in CATALOGUE["dark_shower_0.3"].notes
 
