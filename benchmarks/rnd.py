@@ -336,6 +336,21 @@ def report(plot: Path | None) -> None:
                  for m in SCAN_METHODS]
         print(f"| {n} | {SB_PER_1000 * n / 1000:.2%} | "
               + " | ".join(f"{c:.2f}" for c in cells) + " |")
+    sizes = sorted({int(k.rsplit("|", 1)[1]) for k in results if k.startswith("nominal|")})
+    if len(sizes) > 1:
+        print("\n### background size (seed 0, default injection, S/B in the SR fixed)\n")
+        print("| chunks | data SR background | S/√B | supervised | idealized | cathode | cwola |"
+              " cathode / supervised | cwola / supervised |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for c in sizes:
+            v = {m: results.get(f"nominal|{m}|1000|0|{c}", {}).get("max_sic", float("nan"))
+                 for m in ("supervised", "idealized", "cathode", "cwola")}
+            b = next((r["b_sr"] for k, r in results.items()
+                      if k.startswith("nominal|") and k.endswith(f"|{c}")), 0)
+            print(f"| {c} | {b} | {n_signal_sr(1000, b) / np.sqrt(max(b, 1)):.2f} | "
+                  + " | ".join(f"{v[m]:.2f}" for m in v)
+                  + f" | {v['cathode'] / v['supervised']:.2f} | "
+                  f"{v['cwola'] / v['supervised']:.2f} |")
     print("\n### sliding SR scan (seed 0; trained on half the data, counted on the other)\n")
     print(f"| SR window [GeV] | method | max SIC (test) | data passing the {SLIDING_EFF_B:.0%} "
           "cut | expected background | excess Z | true signal passing / in window |")
