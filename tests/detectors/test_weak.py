@@ -197,3 +197,16 @@ def test_loaded_cathode_scores_but_cannot_sample(rnd_qcd: EventSet, tmp_path) ->
     with pytest.raises(NotFittedError, match="fit again"):
         loaded.background_sample(5, seed=0)
 
+
+
+def test_weak_detector_uncertainty_from_an_ensemble(rnd_qcd: EventSet,
+                                                    rnd_signal: EventSet) -> None:
+    """An ensemble of cathodes (observable passed through to every member) gives a mean score
+    and a member spread that is positive and finite for SR events."""
+    data = EventSet.concat([rnd_qcd, rnd_signal.select(np.arange(150))])
+    det = make("ensemble", base="cathode", n=2, seed=4, features=FEATURES, flow_epochs=3,
+               members=2)
+    det.fit(data, weights=np.ones(len(data)))
+    mean, std = det.score_with_uncertainty(_sr(rnd_signal))
+    assert mean.shape == std.shape == (len(_sr(rnd_signal)),)
+    assert np.all(np.isfinite(std)) and std.mean() > 0
