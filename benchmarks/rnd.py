@@ -372,16 +372,26 @@ def _plot(results: dict[str, Any], chunks: int, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
-    for ax, feat in zip(axes, ("nominal", "correlated"), strict=True):
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    for ax, feat in zip(axes[:2], ("nominal", "correlated"), strict=True):
         for m in METHODS:
             v = results.get(f"{feat}|{m}|1000|0|{chunks}")
             if v and "curve" in v:
                 ax.plot(v["curve"]["eps_s"], v["curve"]["sic"], label=m)
-        ax.set(xlabel="signal efficiency ε_S", title=f"{feat} features, seed 0")
+        ax.set(xlabel="signal efficiency ε_S", ylabel="SIC = ε_S / √ε_B",
+               title=f"{feat} features, default injection, seed 0")
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("SIC = ε_S / √ε_B")
     axes[0].legend(fontsize=8)
+    ax = axes[2]
+    for m in SCAN_METHODS:
+        pts = [(SB_PER_1000 * n / 1000, results[f"nominal|{m}|{n}|0|{chunks}"]["max_sic"])
+               for n in SCAN if f"nominal|{m}|{n}|0|{chunks}" in results]
+        if pts:
+            ax.plot(*zip(*pts, strict=True), "o-", label=m)
+    ax.axhline(1.0, color="grey", lw=0.8, ls=":")
+    ax.set(xlabel="S/B in the signal region", ylabel="max SIC", title="signal-injection scan")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
