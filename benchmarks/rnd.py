@@ -76,8 +76,8 @@ OUT = Path(__file__).parent / "out" / "rnd.json"
 # training settings (CPU budget: the whole benchmark in ≈ 1 h on 2 cores)
 CLASSIFIER: dict[str, Any] = {"hidden": [64, 64], "epochs": 20, "batch_size": 256,
                               "classifier": "hgb", "members": 5}
-FLOW = {"flow_kind": "nsf", "flow_transforms": 4, "flow_hidden": [64, 64], "flow_epochs": 20,
-        "flow_batch_size": 512}
+FLOW: dict[str, Any] = {"flow_kind": "nsf", "flow_transforms": 4, "flow_hidden": [64, 64],
+                        "flow_epochs": 20, "flow_batch_size": 512}
 
 
 @dataclass
@@ -168,7 +168,8 @@ def train_and_score(method: str, s: Samples, data: EventSet, test: EventSet, par
         if method != "anode":
             params.update(CLASSIFIER)
         if method != "cwola":
-            params.update(FLOW)
+            params.update({k: v for k, v in FLOW.items()
+                           if k != "oversample" or method == "cathode"})
         det = make(method, seed=seed, **params).fit(X, observable=mjj, weights=ones(len(X)))
         return det.score(Xt)
     if method in ("supervised", "idealized"):
@@ -204,22 +205,33 @@ def _curve(y: np.ndarray, score: np.ndarray) -> dict[str, list[float]]:
 
 
 def _load_results() -> dict[str, Any]:
-    return json.loads(OUT.read_text()) if OUT.is_file() else {}
+    """Every part's results (one file per part, so parallel processes never share one)."""
+    out: dict[str, Any] = {}
+    for path in sorted(OUT.parent.glob(f"{OUT.stem}*.json")):
+        out.update(json.loads(path.read_text()))
+    return out
 
 
-def _save_result(key: str, value: dict[str, Any]) -> None:
-    # re-read before writing: several `run` processes share the file
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    results = _load_results()
+def _save_result(key: str, value: dict[str, Any], part: str) -> None:
+    path = OUT.parent / f"{OUT.stem}-{part}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    results = json.loads(path.read_text()) if path.is_file() else {}
     results[key] = value
-    tmp = OUT.with_suffix(f".{os.getpid()}.tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(results, indent=1, sort_keys=True))
-    os.replace(tmp, OUT)
+    os.replace(tmp, path)
 
 
-def run(root: Path, part: str, seeds: int, max_chunks: int | None, classifier: str) -> None:
-    """Run one part (nominal, correlated, scan, sliding), skipping finished entries."""
+def run(root: Path, part: str, seeds: int, max_chunks: int | None, classifier: str,
+        only: list[str] | None = None, oversample: float = 4.0, flow_epochs: int = 20) -> None:
+    """Run one part (nominal, correlated, scan, sliding), skipping finished entries.
+
+    ``only`` restricts the methods; ``oversample`` / ``flow_epochs`` other than the defaults
+    are tagged into the result keys (``nominal+os10+fe40|cathode|…``).
+    """
     CLASSIFIER["classifier"] = classifier
+    FLOW["flow_epochs"] = flow_epochs
+    FLOW["oversample"] = oversample
     s = load_samples(root, max_chunks)
     test = EventSet.concat([_sr_only(s.test), _sr_only(s.sig_test)])
     y = test.is_signal.astype(int)
@@ -233,9 +245,11 @@ def run(root: Path, part: str, seeds: int, max_chunks: int | None, classifier: s
         plan = [(m, n, 0) for n in SCAN for m in SCAN_METHODS]
     else:
         methods = METHODS if part == "nominal" else [m for m in METHODS if m != "per_jet"]
-        plan = [(m, 1000, sd) for sd in range(seeds) for m in methods]
+        plan = [(m, 1000, sd) for sd in range(seeds) for m in methods if m in (only or methods)]
     feat = "correlated" if part == "correlated" else "nominal"
     tag = "" if classifier == "hgb" else f"+{classifier}"
+    tag += "" if oversample == 4.0 else f"+os{oversample:g}"
+    tag += "" if flow_epochs == 20 else f"+fe{flow_epochs}"
     for method, n_equiv, seed in plan:
         key = f"{feat}{tag}|{method}|{n_equiv}|{seed}|{s.chunks}"
         if key in _load_results():
@@ -243,12 +257,13 @@ def run(root: Path, part: str, seeds: int, max_chunks: int | None, classifier: s
         data = inject(s, n_equiv)
         t0 = time.perf_counter()
         score = train_and_score(method, s, data, test, feat, seed)
-        value = {"max_sic": max_sic(y, score, min_background=MIN_BKG), "auc": auc(y, score),
-                 "seconds": round(time.perf_counter() - t0, 1), "b_sr": b_sr,
-                 "s_sr": n_signal_sr(n_equiv, b_sr)}
+        value: dict[str, Any] = {
+            "max_sic": max_sic(y, score, min_background=MIN_BKG), "auc": auc(y, score),
+            "seconds": round(time.perf_counter() - t0, 1), "b_sr": b_sr,
+            "s_sr": n_signal_sr(n_equiv, b_sr)}
         if seed == 0:
             value["curve"] = _curve(y, score)
-        _save_result(key, value)
+        _save_result(key, value, part)
         print(f"{key}: max SIC {value['max_sic']:.2f}  AUC {value['auc']:.3f}  "
               f"{value['seconds']} s", flush=True)
 
@@ -294,7 +309,7 @@ def sliding(s: Samples) -> None:
                      "signal_pass": int((passed & bw.is_signal).sum()),
                      "signal_in_window": int(bw.is_signal.sum()),
                      "seconds": round(time.perf_counter() - t0, 1)}
-            _save_result(key, value)
+            _save_result(key, value, "sliding")
             print(f"{key}: {value}", flush=True)
 
 
@@ -357,11 +372,11 @@ def report(plot: Path | None) -> None:
     print("|---|---|---|---|---|---|---|")
     for lo, hi in WINDOWS:
         for m in SLIDING_METHODS:
-            v = results.get(f"sliding|{m}|{lo:.0f}-{hi:.0f}|0|{chunks}")
-            if v:
-                print(f"| {lo:.0f}–{hi:.0f} | {m} | {v['max_sic']:.2f} | {v['n_pass']} | "
-                      f"{v['expected']:.0f} | {v['z']:.1f} | {v['signal_pass']} / "
-                      f"{v['signal_in_window']} |")
+            row = results.get(f"sliding|{m}|{lo:.0f}-{hi:.0f}|0|{chunks}")
+            if row:
+                print(f"| {lo:.0f}–{hi:.0f} | {m} | {row['max_sic']:.2f} | {row['n_pass']} | "
+                      f"{row['expected']:.0f} | {row['z']:.1f} | {row['signal_pass']} / "
+                      f"{row['signal_in_window']} |")
     if plot:
         _plot(results, chunks, plot)
 
@@ -409,11 +424,15 @@ def main() -> None:
     r.add_argument("--max-chunks", type=int, default=None)
     r.add_argument("--classifier", choices=["mlp", "hgb"], default="hgb",
                    help="classifier of cwola / cathode / idealized / supervised")
+    r.add_argument("--methods", nargs="+", default=None, help="run only these methods")
+    r.add_argument("--oversample", type=float, default=4.0, help="cathode samples per SR event")
+    r.add_argument("--flow-epochs", type=int, default=20)
     p = sub.add_parser("report")
     p.add_argument("--plot", type=Path, default=None)
     args = ap.parse_args()
     if args.cmd == "run":
-        run(args.root, args.part, args.seeds, args.max_chunks, args.classifier)
+        run(args.root, args.part, args.seeds, args.max_chunks, args.classifier, args.methods,
+            args.oversample, args.flow_epochs)
     else:
         report(args.plot)
 
