@@ -411,12 +411,12 @@ def _plot(results: dict[str, Any], chunks: int, path: Path) -> None:
     axes[0].legend(fontsize=8)
     ax = axes[2]
     for m in SCAN_METHODS:
-        pts = [(SB_PER_1000 * n / 1000, results[f"nominal|{m}|{n}|0|{chunks}"]["max_sic"])
+        pts = [(100 * SB_PER_1000 * n / 1000, results[f"nominal|{m}|{n}|0|{chunks}"]["max_sic"])
                for n in SCAN if f"nominal|{m}|{n}|0|{chunks}" in results]
         if pts:
             ax.plot(*zip(*pts, strict=True), "o-", label=m)
     ax.axhline(1.0, color="grey", lw=0.8, ls=":")
-    ax.set(xlabel="S/B in the signal region", ylabel="max SIC", title="signal-injection scan")
+    ax.set(xlabel="S/B in the signal region [%]", ylabel="max SIC", title="signal-injection scan")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
