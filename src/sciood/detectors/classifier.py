@@ -44,7 +44,7 @@ from sciood.detectors.torchbase import TorchDetector, threads
 from sciood.errors import ConfigError, DataError
 
 __all__ = ["BackgroundClassifier", "EnergyScore", "MaxSoftmax", "OutlierExposureVAE",
-           "Supervised", "backbone"]
+           "Supervised", "backbone", "balanced_weights"]
 
 
 class _SetHead(nn.Module):
@@ -72,6 +72,15 @@ def backbone(input_shape: tuple[int, ...], hidden: Sequence[int], n_out: int, *,
     if len(input_shape) == 3:
         return _SetHead(int(input_shape[0]), n_out, hid, encoder, 16, dropout)
     raise ConfigError(f"no classifier backbone for per-event input shape {input_shape}")
+
+
+def balanced_weights(y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Copy of ``w`` (shape ``(n,)``) rescaled so classes 0 and 1 carry equal total weight."""
+    w = w.copy()
+    for c in (0, 1):
+        m = y == c
+        w[m] *= 0.5 * len(w) / w[m].sum()
+    return w
 
 
 class _ClassifierBase(TorchDetector):
@@ -120,10 +129,7 @@ class Supervised(_ClassifierBase):
 
     def _fit_arrays(self, X: np.ndarray, y: Any, w: np.ndarray, obs: np.ndarray | None) -> None:
         if self.balance:
-            w = w.copy()
-            for c in (0, 1):
-                m = y == c
-                w[m] *= 0.5 * len(w) / w[m].sum()
+            w = balanced_weights(y, w)
         super()._fit_arrays(X, y, w, obs)
 
     def _batch_score(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:

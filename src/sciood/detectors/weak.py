@@ -13,7 +13,7 @@
   is hidden in the model); if ``observable`` is given, only SR events of both are used.
 
 * ``cathode`` — CATHODE (Hallin et al., arXiv:2109.00546): a conditional flow
-  ``p(x | mjj)`` (zuko MAF, :mod:`sciood.detectors.condflow`) is trained on the sidebands
+  ``p(x | mjj)`` (zuko NSF by default, :mod:`sciood.detectors.condflow`) is trained on the sidebands
   (by default everything outside the SR), mjj values are drawn from a Gaussian KDE of the SR
   events' mjj, features are sampled from the flow at those mjj (``oversample`` × the SR
   count), and a classifier learns SR data (1) vs these background samples (0).
@@ -23,10 +23,12 @@
   both densities are their SR marginals, ``p(x) = (1/K) Σ_k p(x | m_k)`` over ``n_grid``
   quantiles ``m_k`` of the SR mjj distribution; score = ``log p_SR(x) − log p_bg(x)``.
 
-The classifiers reuse the :class:`~sciood.detectors.classifier.Supervised` MLP (torch) rather
-than a new network; ensembles over folds come from ``fit_score`` (out-of-fold) or the
-``ensemble`` wrapper (uncertainty).  Training-set construction (SR / SB split, sampling the
-SR mjj distribution) is the only code written here, because no library offers it.
+The classifiers are ``members`` scikit-learn HistGradientBoosting models (``classifier="hgb"``,
+the default; better than the MLP on these four features, docs/weak-supervision.md) or the
+:class:`~sciood.detectors.classifier.Supervised` MLP (``classifier="mlp"``); ensembles over
+folds come from ``fit_score`` (out-of-fold) or the ``ensemble`` wrapper (uncertainty).
+Training-set construction (SR / SB split, sampling the SR mjj distribution) is the only code
+written here, because no library offers it.
 
 >>> import numpy as np
 >>> from sciood.detectors import make
@@ -45,11 +47,12 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from sciood.detectors.base import Detector, LabelKind, register
-from sciood.detectors.classifier import Supervised
+from sciood.detectors.classifier import Supervised, balanced_weights
 from sciood.detectors.condflow import ConditionalFlow, LogitScaler, restore_flow, state_arrays
 from sciood.errors import ConfigError, DataError, NotFittedError
 
-__all__ = ["Anode", "CWoLa", "Cathode", "Idealized", "sample_observable", "sideband_masks"]
+__all__ = ["Anode", "CWoLa", "Cathode", "Idealized", "need_observable", "sample_observable",
+           "sideband_masks"]
 
 #: SPEC §1 signal region in mjj (GeV).
 DEFAULT_SR = (3300.0, 3700.0)
@@ -65,6 +68,15 @@ def _region(signal_region: Sequence[float]) -> tuple[float, float]:
     if not hi > lo:
         raise ConfigError(f"signal_region needs low < high, got [{lo}, {hi}]")
     return lo, hi
+
+
+def need_observable(name: str, obs: np.ndarray | None) -> np.ndarray:
+    """``obs`` itself, or a :class:`DataError` telling how to pass the search observable."""
+    if obs is None:
+        raise DataError(
+            f"{name} needs the search observable at fit: pass observable=mjj "
+            "(shape (n,)) or an EventSet with an 'mjj' observable")
+    return obs
 
 
 def sideband_masks(
@@ -126,11 +138,7 @@ class _WeakBase(Supervised):
     decor_strength = 10.0
 
     def _need_obs(self, obs: np.ndarray | None) -> np.ndarray:
-        if obs is None:
-            raise DataError(
-                f"{self.name} needs the search observable at fit: pass observable=mjj "
-                "(shape (n,)) or an EventSet with an 'mjj' observable")
-        return obs
+        return need_observable(self.name, obs)
 
     def _train(self, X: np.ndarray, y: np.ndarray, w: np.ndarray, what: str) -> None:
         for c, label in ((0, "class 0"), (1, "class 1")):
@@ -152,10 +160,8 @@ class _WeakBase(Supervised):
 
         if int(self.members) < 1:
             raise ConfigError(f"members must be >= 1, got {self.members}")
-        w = w.copy()
         if self.balance:
-            for c in (0, 1):
-                w[y == c] *= 0.5 * len(w) / w[y == c].sum()
+            w = balanced_weights(y, w)
         seeds = np.random.SeedSequence(int(self.seed)).generate_state(int(self.members))
         self._hgb = [
             HistGradientBoostingClassifier(
@@ -357,6 +363,8 @@ class Cathode(_SidebandDensity, _WeakBase):
         these against independent SR background is the no-signal closure test: with a
         faithful flow and no signal the classifier cannot tell them apart (AUC ≈ 0.5).
         """
+        if int(n) < 1:
+            raise ConfigError(f"background_sample needs n >= 1, got {n}")
         if getattr(self, "_flow", None) is None:
             raise NotFittedError("background_sample needs the flow of a fit in this session "
                                  "(a loaded cathode keeps only its classifier); fit again")
@@ -403,9 +411,7 @@ class Anode(_SidebandDensity, Detector):
         self._store(locals())
 
     def _fit_arrays(self, X: np.ndarray, y: Any, w: np.ndarray, obs: np.ndarray | None) -> None:
-        if obs is None:
-            raise DataError("anode needs the search observable at fit: pass observable=mjj "
-                            "(shape (n,)) or an EventSet with an 'mjj' observable")
+        obs = need_observable(self.name, obs)
         if int(self.n_grid) < 1:
             raise ConfigError(f"n_grid must be >= 1, got {self.n_grid}")
         in_sr, in_sb = self._regions(obs, self.name)
