@@ -210,3 +210,31 @@ def test_weak_detector_uncertainty_from_an_ensemble(rnd_qcd: EventSet,
     mean, std = det.score_with_uncertainty(_sr(rnd_signal))
     assert mean.shape == std.shape == (len(_sr(rnd_signal)),)
     assert np.all(np.isfinite(std)) and std.mean() > 0
+
+
+@pytest.mark.parametrize("name,params,match", [
+    ("cathode", {"oversample": 0}, "oversample must be > 0"),
+    ("cathode", {"classifier": "svm"}, "classifier must be 'mlp' or 'hgb'"),
+    ("cwola", {"members": 0, "sideband_width": None}, "members must be >= 1"),
+    ("anode", {"n_grid": 0}, "n_grid must be >= 1"),
+    ("anode", {"flow_kind": "glow"}, "flow kind must be 'maf' or 'nsf'"),
+])
+def test_bad_settings_name_the_fix(name: str, params: dict, match: str) -> None:
+    rng = np.random.default_rng(0)
+    X, mjj = rng.normal(size=(400, 2)), rng.uniform(2900, 4300, 400)
+    extra = {} if name == "cwola" else {"flow_epochs": 1}
+    with pytest.raises(ConfigError, match=match):
+        make(name, **extra, **params).fit(X, observable=mjj)
+
+
+def test_density_methods_reject_missing_observable_and_nan() -> None:
+    X = np.random.default_rng(0).normal(size=(100, 2))
+    for name in ("cathode", "anode"):
+        with pytest.raises(DataError, match="observable=mjj"):
+            make(name).fit(X)
+    bad = X.copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(DataError, match="NaN"):
+        make("anode").fit(bad, observable=np.full(100, 3500.0))
+    with pytest.raises(DataError, match="only 0 training events in the sidebands"):
+        make("anode").fit(X, observable=np.full(100, 3500.0))
