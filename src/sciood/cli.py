@@ -360,13 +360,15 @@ def report(config: ConfigArg, out: OutOpt = None, quiet: QuietOpt = False,
 
 
 def _demo_config() -> Path:
-    for candidate in (Path("examples/demo.yaml"),
-                      Path(__file__).resolve().parents[2] / "examples" / "demo.yaml"):
-        if candidate.is_file():
-            return candidate
-    _fail(ConfigError("examples/demo.yaml not found; run `sciood demo` from the sciood "
-                      "repository or use `sciood run CONFIG`"))
-    raise AssertionError  # unreachable: _fail exits
+    """The demo config shipped inside the package (works from a wheel, outside a checkout)."""
+    from importlib.resources import files
+
+    shipped = files("sciood") / "examples" / "demo.yaml"
+    if not shipped.is_file():  # pragma: no cover - a broken installation
+        _fail(ConfigError("the demo config sciood/examples/demo.yaml is missing from this "
+                          "installation; reinstall sciood (`pip install --force-reinstall "
+                          "sciood`) or run `sciood run CONFIG`"))
+    return Path(str(shipped))
 
 
 @app.command()

@@ -590,7 +590,7 @@ def _sec_provenance(inputs: ReportInputs, fig: _Figures) -> str:
 
     env = {"sciood": sciood.__version__, "python": platform.python_version(),
            "numpy": np.__version__, "matplotlib": matplotlib.__version__,
-           "report written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+           "report written": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
     return (_how("Everything needed to reproduce the run: versions, seeds, stage cache keys, "
                  "data hashes and timings, and the resolved configuration.") +
             "<h3>Run</h3><pre>" + _e(_json(inputs.provenance)) + "</pre>"
