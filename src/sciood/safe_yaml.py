@@ -55,7 +55,7 @@ class _BoundedLoader(yaml.SafeLoader):
         self._aliases = 0
         self._depth = 0
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:  # type: ignore[override]
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
             self._aliases += 1
@@ -75,7 +75,7 @@ class _BoundedLoader(yaml.SafeLoader):
         try:
             if self._depth > self.max_depth:
                 raise _Refused(f"nesting deeper than {self.max_depth} levels; flatten the file")
-            node: Node = super().compose_node(parent, index)  # type: ignore[misc]
+            node: Node = super().compose_node(parent, index)
         finally:
             self._depth -= 1
         if isinstance(node, MappingNode):
