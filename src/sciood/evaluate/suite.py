@@ -401,6 +401,24 @@ class ResultTable:
 
 
 # --------------------------------------------------------------------------------------------
+def _event_scores(scores: ArrayLike, n_events: int) -> NDArray[Any]:
+    """One finite score per event, in an order-exact dtype (see ``ranking.as_scores``)."""
+    try:
+        n = len(scores)  # type: ignore[arg-type]
+    except TypeError:
+        n = -1
+    if n != n_events:
+        shape = np.shape(scores) if n >= 0 else type(scores).__name__
+        raise DataError(
+            f"scores has shape {shape} but the EventSet has {n_events} events; score "
+            "every event (event-level scores; for per-jet scores take e.g. the max over jets)"
+        )
+    try:
+        return ranking.as_scores(scores, n_events, "scores")
+    except DataError as exc:
+        raise DataError(f"{exc} (scores passed to evaluate)") from exc
+
+
 def _kish(w: NDArray[np.float64]) -> float:
     s2 = float(np.sum(w * w))
     return float(w.sum() ** 2 / s2) if s2 > 0 else 0.0
@@ -482,17 +500,7 @@ def evaluate(
     UnknownNameError
         For an unknown metric name (the message lists the valid ones).
     """
-    s = np.asarray(scores, dtype=np.float64)
-    if s.shape != (len(eventset),):
-        raise DataError(
-            f"scores has shape {s.shape} but the EventSet has {len(eventset)} events; score "
-            "every event (event-level scores; for per-jet scores take e.g. the max over jets)"
-        )
-    if not np.isfinite(s).all():
-        raise DataError(
-            f"{int((~np.isfinite(s)).sum())} scores are NaN/inf; fix the detector or drop those "
-            "events before evaluating"
-        )
+    s = _event_scores(scores, len(eventset))
     specs = [get_metric(m) for m in metrics]
     wp = SPEC_WORKING_POINTS if working_points is None else working_points
     specs += [sp for sp in working_point_metrics(wp) if sp.name not in {x.name for x in specs}]
@@ -501,7 +509,8 @@ def evaluate(
 
     labels = eventset.labels
     is_sig = eventset.is_signal.astype(bool)
-    w_all = eventset.weights.astype(np.float64)
+    # power-of-two rescaling of extreme weights (exact; every metric is invariant to it)
+    w_all = ranking.normalise_weights(ranking.as_weights(eventset.weights, len(eventset)))
     sig_classes = sorted(set(labels[is_sig].tolist()))
     bkg_classes = sorted(set(labels[~is_sig].tolist()))
     both = set(sig_classes) & set(bkg_classes)
@@ -605,9 +614,7 @@ def sculpting_table(
 
     from sciood.metrics.sculpting import sculpting_jsd
 
-    s = np.asarray(scores, dtype=np.float64)
-    if s.shape != (len(eventset),):
-        raise DataError(f"scores has shape {s.shape}, expected ({len(eventset)},)")
+    s = _event_scores(scores, len(eventset))
     if observable is None:
         if not eventset.observables:
             raise DataError("the EventSet declares no observable; pass observable='mjj'")

@@ -11,6 +11,11 @@ off the batched :class:`~sciood.metrics.ranking.RankingCurve`.  Chunks bound the
 (``max_elements`` doubles per array) and run on a small thread pool (NumPy releases the GIL
 in random generation, products and cumulative sums).
 
+Negative weights: each replica weight is ``Poisson(1) × w`` with the signed ``w``.  A replica
+whose signal or background total is not positive has no efficiencies; every metric of it is
+NaN (and a :class:`~sciood.metrics.ranking.MetricWarning` is raised when more than 10 % of the
+replicas are undefined).  Percentiles are taken over the defined replicas.
+
 Every replica has its own random stream (``SeedSequence(seed).spawn``), so results depend
 on ``seed`` only, not on chunking or threads.
 
@@ -331,8 +336,14 @@ def bootstrap_many(
         threads = _default_threads() if n_threads is None else int(n_threads)
         with np.errstate(divide="ignore", invalid="ignore"):
             for _, c in _replica_curves(yb, s, w, seeds, max_elements, threads):
+                # signed weights: a replica whose signal or background total is not positive
+                # has no efficiencies at all -> every metric of it is NaN
+                bad = ~((c.total_s > 0) & (c.total_b > 0))
                 for name, (fn, kw) in fast.items():
-                    reps[name].append(np.asarray(fn(c, **kw), dtype=np.float64))
+                    v = np.array(fn(c, **kw), dtype=np.float64)
+                    if bad.any():
+                        v[bad] = np.nan
+                    reps[name].append(v)
     if slow:
         for ss in seeds:
             wr = w * poisson1(ss, s.size)
@@ -385,7 +396,8 @@ def bootstrap(
         A ranking metric name (``"auc"``, ``"max_sic"``, ...), one of the functions of
         :mod:`sciood.metrics.ranking` (fast vectorised path), a ``functools.partial`` of one,
         or any callable ``metric(y, score, sample_weight=w, **metric_kwargs) -> float``
-        (evaluated once per replica).
+        (evaluated once per replica; ``w`` is rescaled by a power of two when its magnitude is
+        extreme, see :func:`~sciood.metrics.ranking.normalise_weights`).
     y, score, sample_weight : array_like, shape (n_events,)
     n : int, default 200
         Number of replicas.

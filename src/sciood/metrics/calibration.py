@@ -33,7 +33,13 @@ from scipy.optimize import minimize_scalar
 from scipy.special import expit, logit
 
 from sciood.errors import ConfigError, DataError
-from sciood.metrics.ranking import MetricWarning
+from sciood.metrics.ranking import (
+    MetricWarning,
+    as_column,
+    as_labels,
+    as_weights,
+    normalise_weights,
+)
 
 __all__ = ["Calibrator", "ece", "isotonic_calibrate", "reliability_curve", "temperature_scale"]
 
@@ -45,18 +51,14 @@ def _check_prob(
     y: ArrayLike, prob: ArrayLike, sample_weight: ArrayLike | None
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Validate binary labels, probabilities in [0, 1] and weights; return float arrays."""
-    y_arr = np.asarray(y)
-    p = np.asarray(prob, dtype=np.float64)
-    if y_arr.ndim != 1 or p.shape != y_arr.shape:
-        raise DataError(
-            f"y and prob must be 1-D of equal length, got shapes {y_arr.shape} and {p.shape}"
-        )
-    if p.size == 0:
-        raise DataError("no events: y and prob are empty")
-    if y_arr.dtype != np.bool_ and ((y_arr != 0) & (y_arr != 1)).any():
-        raise DataError("y must contain only 0 (background) and 1 (signal)")
+    yb = as_labels(y)
+    n = yb.shape[0]
+    if n == 0:
+        raise DataError("no events: y and prob are empty; pass at least one event")
+    p = np.asarray(as_column(prob, "prob", n), dtype=np.float64)
     if not np.isfinite(p).all():
-        raise DataError("prob contains NaN or inf; calibration needs finite probabilities")
+        raise DataError("prob contains NaN or inf; calibration needs finite probabilities "
+                        "(drop those events or fix the classifier)")
     if p.min() < 0.0 or p.max() > 1.0:
         raise DataError(
             f"prob must lie in [0, 1] but spans [{p.min():.3g}, {p.max():.3g}]: calibration "
@@ -64,15 +66,12 @@ def _check_prob(
             "flow / distance anomaly scores (rank-based metrics in sciood.metrics.ranking "
             "apply to those)"
         )
-    if sample_weight is None:
-        w = np.ones(p.size)
-    else:
-        w = np.asarray(sample_weight, dtype=np.float64)
-        if w.shape != p.shape or not np.isfinite(w).all():
-            raise DataError("sample_weight must be finite with one entry per event")
-    if not w.sum() > 0:
-        raise DataError(f"total weight must be positive, got {w.sum():g}")
-    return y_arr.astype(np.float64), p, w
+    w = normalise_weights(as_weights(sample_weight, n))
+    total = float(w.sum())
+    if not total > 0:
+        raise DataError(f"total weight must be positive, got {total:g}; check for all-zero "
+                        "or mostly negative weights")
+    return yb.astype(np.float64), p, w
 
 
 def _bins(p: FloatArray, w: FloatArray, n_bins: int, strategy: str) -> FloatArray:

@@ -34,10 +34,12 @@ Example
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -49,12 +51,17 @@ __all__ = [
     "MetricWarning",
     "RankingCurve",
     "argsort_desc",
+    "as_column",
+    "as_labels",
+    "as_scores",
+    "as_weights",
     "auc",
     "average_precision",
     "check_inputs",
     "efficiency_at",
     "fpr_at_tpr",
     "max_sic",
+    "normalise_weights",
     "ranking_curve",
     "rejection_at",
     "roc_curve",
@@ -71,89 +78,188 @@ class MetricWarning(UserWarning):
     """A metric was computed but the number deserves caution (e.g. infinite rejection)."""
 
 
+#: Scores of these integer dtypes can exceed 2**53 and would tie when cast to float64.
+_WIDE_INTS = (np.dtype(np.int64), np.dtype(np.uint64))
+#: Weights whose largest magnitude lies outside [2**-64, 2**64] are rescaled by a power of two.
+_SAFE_WEIGHT = (2.0**-64, 2.0**64)
+
+
+def as_column(values: ArrayLike, name: str, n: int | None = None) -> NDArray[Any]:
+    """``values`` as a 1-D numeric NumPy array (pandas Series and ``(n, 1)`` columns accepted).
+
+    Parameters
+    ----------
+    values : array_like, shape (n,) or (n, 1)
+        Numbers (bool, integer or float).
+    name : str
+        Argument name for the error message.
+    n : int, optional
+        Required length.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        In the input's own dtype (no cast: integer order is kept).
+
+    Raises
+    ------
+    DataError
+        Non-numeric (object, string, complex, datetime) dtype, an array that is not one value
+        per event, or the wrong length.
+    """
+    try:
+        arr = np.asarray(values)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{name} cannot be read as an array ({exc}); pass a 1-D numeric "
+                        "array with one value per event") from exc
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]  # a column vector, e.g. a (n, 1) network output
+    if arr.ndim != 1:
+        raise DataError(
+            f"{name} must be 1-D (one value per event), got shape {arr.shape}; pass a "
+            "1-D array or an (n, 1) column (for per-jet scores reduce them per event first)"
+        )
+    if arr.dtype.kind not in "biuf":
+        raise DataError(
+            f"{name} has dtype {arr.dtype}, which is not a real number type; pass a bool, "
+            f"integer or float array (e.g. np.asarray({name}, dtype=float) after removing "
+            "missing values)"
+        )
+    if n is not None and arr.shape[0] != n:
+        raise DataError(
+            f"length mismatch: {name} has {arr.shape[0]} entries but there are {n} events; "
+            f"pass one {name} value per event"
+        )
+    return arr
+
+
+def as_labels(y: ArrayLike, name: str = "y") -> NDArray[np.bool_]:
+    """Binary truth as bool (1 / True = signal); rejects anything that is not 0/1."""
+    try:
+        dtype = np.asarray(y).dtype
+    except (TypeError, ValueError):
+        dtype = np.dtype(object)
+    if dtype.kind in "OUS":
+        raise DataError(
+            f"{name} has dtype {dtype}: labels must be 0/1 or boolean; convert class names "
+            f"with e.g. {name} = (labels == 'signal')"
+        )
+    arr = as_column(y, name)
+    if arr.dtype == np.bool_:
+        return arr
+    bad = (arr != 0) & (arr != 1)  # also catches NaN
+    if bad.any():
+        raise DataError(
+            f"{name} must contain only 0 (background) and 1 (signal); found e.g. "
+            f"{arr[bad][0]!r}; map the labels to 0/1 (e.g. {name} = ({name} == 1) for -1/+1 "
+            "labels)"
+        )
+    return np.asarray(arr == 1)
+
+
+def as_scores(score: ArrayLike, n: int, name: str = "score") -> NDArray[Any]:
+    """Finite scores in a dtype that keeps their order exactly.
+
+    Floats (float16/32/64) and bools become float64 (exact); integers too, unless they are
+    int64 / uint64 beyond ±2**53, which stay integers (a float64 cast would tie them).
+    """
+    arr = as_column(score, name, n)
+    if arr.dtype in _WIDE_INTS:
+        if arr.size and max(abs(int(arr.min())), abs(int(arr.max()))) > 2**53:
+            return arr
+        return arr.astype(np.float64)
+    s = np.asarray(arr, dtype=np.float64)
+    if not np.isfinite(s).all():
+        n_bad = int(np.count_nonzero(~np.isfinite(s)))
+        raise DataError(
+            f"{name} contains {n_bad} non-finite values (NaN/inf); remove those events or fix "
+            "the detector before computing metrics"
+        )
+    return s
+
+
+def as_weights(sample_weight: ArrayLike | None, n: int) -> FloatArray:
+    """Finite float64 weights (negative allowed); ones when ``None``.  Not rescaled."""
+    if sample_weight is None:
+        return np.ones(n, dtype=np.float64)
+    w = np.asarray(as_column(sample_weight, "sample_weight", n), dtype=np.float64)
+    if not np.isfinite(w).all():
+        n_bad = int(np.count_nonzero(~np.isfinite(w)))
+        raise DataError(
+            f"sample_weight contains {n_bad} NaN or inf values; fix the event weights (or "
+            "drop those events)"
+        )
+    return w
+
+
+def normalise_weights(w: FloatArray) -> FloatArray:
+    """Rescale ``w`` by a power of two so that ``max|w|`` lies in [0.5, 1) if it is extreme.
+
+    Every metric is invariant to a global positive weight factor; a power of two is exact in
+    binary floating point, so results are bit-identical to the unscaled ones whenever those
+    do not overflow or underflow (sums of weights ~1e200, squares of weights ~1e-200).
+    Weights with ``max|w|`` in [2⁻⁶⁴, 2⁶⁴] are returned unchanged (no copy).
+    """
+    if w.size == 0:
+        return w
+    big = float(np.max(np.abs(w)))
+    if big == 0.0 or _SAFE_WEIGHT[0] <= big <= _SAFE_WEIGHT[1]:
+        return w
+    _, exp = math.frexp(big)
+    return np.asarray(np.ldexp(w, -exp), dtype=np.float64)
+
+
 def check_inputs(
     y: ArrayLike, score: ArrayLike, sample_weight: ArrayLike | None = None
-) -> tuple[NDArray[np.bool_], FloatArray, FloatArray]:
+) -> tuple[NDArray[np.bool_], NDArray[Any], FloatArray]:
     """Validate and convert ``(y, score, sample_weight)``.
 
     Parameters
     ----------
-    y : array_like, shape (n,)
+    y : array_like, shape (n,) or (n, 1)
         Binary truth: 1 / True = signal (anomaly), 0 / False = background.
-    score : array_like, shape (n,)
-        Finite anomaly scores, higher = more anomalous.
+    score : array_like, shape (n,) or (n, 1)
+        Finite anomaly scores, higher = more anomalous (bool, integer or float dtype).
     sample_weight : array_like, shape (n,), optional
         Finite per-event weights (may be negative). Default: all ones.
 
     Returns
     -------
     y : ndarray of bool, shape (n,)
-    score : ndarray of float64, shape (n,)
+    score : ndarray, shape (n,)
+        float64, or the original int64 / uint64 when values exceed 2**53 (exact order).
     weight : ndarray of float64, shape (n,)
+        Rescaled by a power of two if their magnitude is extreme (see
+        :func:`normalise_weights`; every metric is invariant to it).
 
     Raises
     ------
     DataError
-        On a length mismatch, an empty input, labels other than 0/1, non-finite scores or
-        weights, a missing class, or a class whose total weight is not positive.
+        On a length mismatch, an empty input, labels other than 0/1, a non-numeric dtype,
+        non-finite scores or weights, a missing class, or a class whose total weight is not
+        positive.
     """
-    y_arr = np.asarray(y)
-    s_arr = np.asarray(score, dtype=np.float64)
-    if y_arr.ndim != 1 or s_arr.ndim != 1:
-        raise DataError(
-            f"y and score must be 1-D arrays, got shapes {y_arr.shape} and {s_arr.shape}; "
-            "pass one score per event"
-        )
-    n = y_arr.shape[0]
-    if s_arr.shape[0] != n:
-        raise DataError(
-            f"length mismatch: y has {n} entries but score has {s_arr.shape[0]}; pass one "
-            "score per event"
-        )
+    yb = as_labels(y)
+    n = yb.shape[0]
     if n == 0:
-        raise DataError("no events: y and score are empty")
-    if y_arr.dtype == np.bool_:
-        yb = y_arr
-    else:
-        if not np.issubdtype(y_arr.dtype, np.number):
-            raise DataError(f"y must be 0/1 or boolean, got dtype {y_arr.dtype}")
-        bad = (y_arr != 0) & (y_arr != 1)
-        if bad.any():
-            raise DataError(
-                f"y must contain only 0 (background) and 1 (signal); found e.g. "
-                f"{y_arr[bad][0]!r}"
-            )
-        yb = y_arr == 1
-    n_nan = 0 if np.isfinite(s_arr).all() else int(np.count_nonzero(~np.isfinite(s_arr)))
-    if n_nan:
-        raise DataError(
-            f"score contains {n_nan} non-finite values (NaN/inf); remove those events or fix "
-            "the detector before computing metrics"
-        )
-    if sample_weight is None:
-        w = np.ones(n, dtype=np.float64)
-    else:
-        w = np.asarray(sample_weight, dtype=np.float64)
-        if w.shape != (n,):
-            raise DataError(
-                f"sample_weight has shape {w.shape} but there are {n} events; pass one "
-                "weight per event"
-            )
-        if not np.isfinite(w).all():
-            raise DataError("sample_weight contains NaN or inf; fix the event weights")
+        raise DataError("no events: y and score are empty; pass at least one signal and one "
+                        "background event")
+    s_arr = as_scores(score, n)
+    w = normalise_weights(as_weights(sample_weight, n))
     n_sig = int(np.count_nonzero(yb))
     if n_sig == 0 or n_sig == n:
         which = "signal (y=1)" if n_sig == 0 else "background (y=0)"
         raise DataError(
             f"only one class present: no {which} events; ranking metrics need both signal "
-            "and background"
+            "and background (check the labels or the event selection)"
         )
     w_s = float(np.sum(w, where=yb))
-    w_b = float(np.sum(w)) - w_s
+    w_b = float(np.sum(w, where=~yb))
     if not (w_s > 0 and w_b > 0):
         raise DataError(
             f"total weights must be positive for both classes, got signal {w_s:g} and "
-            f"background {w_b:g}; check for all-zero or mostly negative weights"
+            f"background {w_b:g}; check for all-zero or mostly negative weights (ε = passing "
+            "weight / class total is undefined otherwise)"
         )
     return yb, s_arr, w
 
@@ -165,7 +271,8 @@ class RankingCurve:
     Attributes
     ----------
     thresholds : ndarray, shape (m,)
-        Distinct scores in decreasing order; point ``k`` means the cut ``score >= thresholds[k]``.
+        Distinct scores in decreasing order; point ``k`` means the cut ``score >= thresholds[k]``
+        (float64, or int64 / uint64 for integer scores beyond 2**53).
     tps : ndarray, shape (..., m)
         Signal weight passing each cut (leading axes: bootstrap replicas).
     fps : ndarray, shape (..., m)
@@ -177,7 +284,7 @@ class RankingCurve:
         Total signal / background weight.
     """
 
-    thresholds: FloatArray
+    thresholds: NDArray[Any]
     tps: FloatArray
     fps: FloatArray
     fps_w2: FloatArray | None
@@ -229,7 +336,10 @@ class RankingCurve:
         return np.asarray(out, dtype=np.float64)
 
     def sic(self) -> FloatArray:
-        """SIC = ε_S / √ε_B at every cut (NaN where ε_B ≤ 0), shape (..., m)."""
+        """SIC = ε_S / √ε_B at every cut (NaN where ε_B ≤ 0), shape (..., m).
+
+        Signed: where ε_S < 0 (negative weights) the SIC is negative, never squared.
+        """
         eb = self.eps_b
         pos = eb > 0
         out = np.sqrt(eb, where=pos, out=np.full(eb.shape, np.nan))
@@ -252,13 +362,17 @@ class RankingCurve:
         return np.asarray(0.5 * area / (self.total_s * self.total_b))
 
     def average_precision(self) -> FloatArray:
-        """AP = Σ_k (R_k − R_{k−1}) P_k (scikit-learn's definition), shape (...)."""
+        """AP = Σ_k (R_k − R_{k−1}) P_k (scikit-learn's definition), shape (...).
+
+        ``P_k = tps_k / (tps_k + fps_k)`` where the passing weight is positive, else 0 (with
+        negative weights ``P_k`` may leave [0, 1]: it is the signed ratio estimate).
+        """
         tp, fp = self.tps, self.fps
 
         def precision(a: int, b: int) -> FloatArray:
             ps = tp[..., a:b] + fp[..., a:b]
             out = np.zeros_like(ps)
-            np.divide(tp[..., a:b], ps, out=out, where=ps != 0)
+            np.divide(tp[..., a:b], ps, out=out, where=ps > 0)
             return out
 
         total = tp[..., 0] * precision(0, 1)[..., 0]
@@ -292,10 +406,12 @@ class RankingCurve:
             nominal sample's eligible cuts: Poisson(1) weights halve the Kish count of a
             replica, which would otherwise bias its maximum low).
 
-        Returns NaN (per replica) when no cut qualifies.
+        Returns NaN (per replica) when no cut qualifies.  The SIC is signed: a cut whose
+        passing signal weight is negative has a negative SIC (it is never squared away).
         """
-        # maximise SIC² = tps² W_B / (fps W_S²) on the eligible cuts, one sqrt at the end;
-        # block by block so no full-length temporaries are created
+        # maximise sign(SIC)·SIC² = tps·|tps| W_B / (fps W_S²) on the eligible cuts (fps > 0,
+        # W_S > 0: the same order as the SIC itself), one sqrt at the end; block by block so
+        # no full-length temporaries are created
         f_all, t_all = self.fps, self.tps
         w2 = self._w2() if eligible is None else None
         best = np.full(f_all.shape[:-1], -np.inf)
@@ -306,11 +422,12 @@ class RankingCurve:
             else:
                 ok = (f * f >= min_background * w2[..., a:b]) & (f > 0)
             t = t_all[..., a:b]
-            r = np.where(ok, t * t / np.where(ok, f, 1.0), -np.inf)
+            r = np.where(ok, t * np.abs(t) / np.where(ok, f, 1.0), -np.inf)
             best = np.maximum(best, r.max(axis=-1))
-        best = best * self.total_b / self.total_s**2
-        return np.asarray(np.where(best >= 0, np.sqrt(np.maximum(best, 0.0)), np.nan),
-                          dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            best = best * (self.total_b / self.total_s**2)
+        value = np.copysign(np.sqrt(np.abs(best)), best)
+        return np.asarray(np.where(np.isfinite(best), value, np.nan), dtype=np.float64)
 
     def eps_b_at(self, eff_s: ArrayLike) -> FloatArray:
         """Background efficiency at signal efficiencies ``eff_s``, shape (..., k)."""
@@ -323,7 +440,11 @@ class RankingCurve:
                         self._cummax_fps)
 
     def rejection_at(self, eff_s: ArrayLike) -> FloatArray:
-        """Background rejection 1/ε_B at ``eff_s`` (inf where ε_B ≤ 0), shape (..., k)."""
+        """Background rejection 1/ε_B at ``eff_s`` (inf where ε_B ≤ 0), shape (..., k).
+
+        ``ε_B ≤ 0`` means no positive background weight passes (with negative weights the
+        interpolated ε_B may be negative): the rejection is then unbounded, reported ``inf``.
+        """
         eb = self.eps_b_at(eff_s)
         with np.errstate(divide="ignore"):
             return np.asarray(np.where(eb > 0, 1.0 / np.where(eb > 0, eb, 1.0), np.inf))
@@ -471,7 +592,7 @@ def _packed_keys(score: FloatArray, bits: int) -> NDArray[np.int64]:
     return key
 
 
-def argsort_desc(score: FloatArray) -> tuple[NDArray[np.intp], FloatArray]:
+def argsort_desc(score: NDArray[Any]) -> tuple[NDArray[np.intp], NDArray[Any]]:
     """Permutation sorting ``score`` in decreasing order, and the sorted scores.
 
     Written by hand because NumPy's ``sort`` of 64-bit integers is SIMD-vectorised (x86-simd-
@@ -484,18 +605,24 @@ def argsort_desc(score: FloatArray) -> tuple[NDArray[np.intp], FloatArray]:
     with ``np.lexsort``.  If that would touch more than 1/8 of the events, plain
     ``np.argsort`` is used.  Ties may come out in any order (metrics collapse them).
 
+    Integer scores (int64 / uint64 beyond 2**53, see :func:`as_scores`) are sorted in their
+    own dtype with ``np.argsort``: casting them to float64 would tie neighbours.
+
     Parameters
     ----------
-    score : ndarray of float64, shape (n,)
+    score : ndarray of float64 (or int64 / uint64), shape (n,)
         Finite scores.
 
     Returns
     -------
     order : ndarray of intp, shape (n,)
-    sorted_scores : ndarray of float64, shape (n,)
-        ``score[order]``, non-increasing.
+    sorted_scores : ndarray, shape (n,)
+        ``score[order]``, non-increasing, in the dtype of ``score``.
     """
     n = score.size
+    if score.dtype.kind in "iu":
+        order = np.argsort(score, kind="stable")[::-1]
+        return order, score[order]
     if n < _PACKED_SORT_MIN or np.dtype(np.intp).itemsize != 8:
         order = np.argsort(score)[::-1]
         return order, score[order]
@@ -523,7 +650,9 @@ def argsort_desc(score: FloatArray) -> tuple[NDArray[np.intp], FloatArray]:
     return idx[::-1], s_asc[::-1]
 
 
-def _sort(score: FloatArray) -> tuple[NDArray[np.intp], NDArray[np.intp] | None, FloatArray]:
+def _sort(
+    score: NDArray[Any],
+) -> tuple[NDArray[np.intp], NDArray[np.intp] | None, NDArray[Any]]:
     """Descending order, last position of each distinct score (None if all distinct), sorted."""
     order, s_sorted = argsort_desc(score)
     change = s_sorted[1:] != s_sorted[:-1]
@@ -533,7 +662,7 @@ def _sort(score: FloatArray) -> tuple[NDArray[np.intp], NDArray[np.intp] | None,
     return order, idx, s_sorted
 
 
-def sort_order(score: FloatArray) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+def sort_order(score: NDArray[Any]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """Descending order of ``score`` and the last position of every distinct value.
 
     Returns
@@ -569,8 +698,10 @@ def roc_curve(
         Signal efficiency (true-positive rate), starting at 0.
     eps_b : ndarray, shape (m + 1,)
         Background efficiency (false-positive rate), starting at 0.
-    thresholds : ndarray, shape (m + 1,)
-        Decreasing; ``thresholds[0] = +inf`` (nothing passes).
+    thresholds : ndarray of float64, shape (m + 1,)
+        Decreasing; ``thresholds[0] = +inf`` (nothing passes).  For int64 scores beyond
+        2**53 these are rounded to float64 (the curve points are exact; the exact integer
+        thresholds are in ``ranking_curve(...).thresholds``).
 
     Examples
     --------
@@ -660,8 +791,9 @@ def rejection_at(
     r = c.rejection_at(eff_s)
     if np.isinf(r).any():
         warnings.warn(
-            "no background passes the cut at some requested signal efficiency: rejection is "
-            "infinite (limited by background statistics)",
+            "no positive background weight passes the cut at some requested signal "
+            "efficiency: rejection is infinite (limited by background statistics; use more "
+            "background events)",
             MetricWarning,
             stacklevel=2,
         )

@@ -27,7 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.spatial.distance import jensenshannon
 
 from sciood.errors import ConfigError, DataError, StatisticsError
-from sciood.metrics.ranking import MetricWarning, ranking_curve
+from sciood.metrics.ranking import MetricWarning, as_column, check_inputs, ranking_curve
 
 __all__ = ["SculptingResult", "jsd", "sculpting_jsd"]
 
@@ -91,16 +91,20 @@ def jsd(p: ArrayLike, q: ArrayLike) -> float:
 
 
 def _hist(x: FloatArray, w: FloatArray, edges: FloatArray) -> FloatArray:
+    """Weighted histogram; bins may be negative with negative MC weights (checked later)."""
     h, _ = np.histogram(x, bins=edges, weights=w)
-    if (h < 0).any():
-        warnings.warn(
-            f"{int((h < 0).sum())} observable bin(s) have negative total weight (negative MC "
-            "weights); clipped to 0 for the JSD",
-            MetricWarning,
-            stacklevel=3,
-        )
-        h = np.clip(h, 0.0, None)
     return np.asarray(h, dtype=np.float64)
+
+
+def _negative_bins(h: FloatArray) -> int:
+    return int(np.count_nonzero(h < 0))
+
+
+def _mean_defined(values: list[float]) -> float:
+    """Mean of the non-NaN values (NaN if there are none)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[~np.isnan(v)]
+    return float(v.mean()) if v.size else float("nan")
 
 
 def sculpting_jsd(
@@ -147,24 +151,26 @@ def sculpting_jsd(
         On degenerate input (see :func:`~sciood.metrics.ranking.check_inputs`) or a
         non-finite observable.
     StatisticsError
-        If no background passes or fails the cut.
+        If no background passes or fails the cut, or a passing / failing background bin has
+        negative total weight (negative MC weights; a JSD needs non-negative histograms).
+
+    Notes
+    -----
+    Negative weights: histogram bins are signed sums.  A negative bin in the passing or
+    failing histogram is an error (not clipped); a random split used for the floors with a
+    negative bin is skipped, and a floor with no usable split is NaN (with a warning).
     """
-    obs = np.asarray(observable, dtype=np.float64)
     if not 0.0 < eff_s < 1.0:
         raise ConfigError(f"eff_s must be in (0, 1), got {eff_s}")
-    curve = ranking_curve(y, score, sample_weight)
-    s = np.asarray(score, dtype=np.float64)
-    if obs.shape != s.shape:
-        raise DataError(
-            f"observable has shape {obs.shape} but score has {s.shape}; one value per event"
-        )
+    yb, s, w = check_inputs(y, score, sample_weight)
+    obs = np.asarray(as_column(observable, "observable", s.size), dtype=np.float64)
     if not np.isfinite(obs).all():
         raise DataError("observable contains NaN or inf; remove those events first")
-    yb = np.asarray(y).astype(bool)
-    w = np.ones(s.size) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    curve = ranking_curve(yb, s, w)
     cm = np.maximum.accumulate(curve.eps_s)
     i = int(np.searchsorted(cm, eff_s, side="left"))
-    threshold = float(curve.thresholds[min(i, curve.thresholds.size - 1)])
+    cut = curve.thresholds[min(i, curve.thresholds.size - 1)]  # exact (integer scores too)
+    threshold = float(cut)
     r50 = float(curve.rejection_at(eff_s)[0])
 
     ob, sb, wb = obs[~yb], s[~yb], w[~yb]
@@ -175,9 +181,17 @@ def sculpting_jsd(
         edges = np.linspace(lo, hi, int(bins) + 1)
     else:
         edges = np.asarray(bins, dtype=np.float64)
-    passing = sb >= threshold
+    passing = sb >= cut
     h_pass = _hist(ob[passing], wb[passing], edges)
     h_fail = _hist(ob[~passing], wb[~passing], edges)
+    n_neg = _negative_bins(h_pass) + _negative_bins(h_fail)
+    if n_neg:
+        raise StatisticsError(
+            f"{n_neg} observable bin(s) of the passing/failing background have negative total "
+            "weight (negative MC weights): a JSD needs non-negative histograms and clipping "
+            "would change the distributions; use fewer or wider bins (bins=...), a range "
+            "that excludes the sparse tail (range=...), or more events"
+        )
     if not (h_pass.sum() > 0 and h_fail.sum() > 0):
         raise StatisticsError(
             f"the cut at eff_s={eff_s} leaves no background on one side (pass weight "
@@ -193,13 +207,22 @@ def sculpting_jsd(
         for size, out in ((ob.size // 2, floors), (n_pass, matched)):
             a = rank < size
             ha, hb = _hist(ob[a], wb[a], edges), _hist(ob[~a], wb[~a], edges)
-            out.append(jsd(ha, hb) if ha.sum() > 0 and hb.sum() > 0 else np.nan)
+            ok = ha.sum() > 0 and hb.sum() > 0 and not (_negative_bins(ha) + _negative_bins(hb))
+            out.append(jsd(ha, hb) if ok else np.nan)
+    floor, floor_m = _mean_defined(floors), _mean_defined(matched)
+    if np.isnan(floor) or np.isnan(floor_m):
+        warnings.warn(
+            "no random split of the background gave two non-negative histograms (negative MC "
+            "weights): the statistical floor is NaN; use fewer bins or more events",
+            MetricWarning,
+            stacklevel=2,
+        )
     return SculptingResult(
         jsd=value,
         inv_jsd=float(1.0 / value) if value > 0 else float("inf"),
         r50=r50,
-        floor=float(np.nanmean(floors)),
-        floor_matched=float(np.nanmean(matched)),
+        floor=floor,
+        floor_matched=floor_m,
         threshold=threshold,
         eff_s=float(eff_s),
     )

@@ -58,7 +58,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from sciood.data import store as store_io
 from sciood.errors import ConfigError, CorruptDataError, DataError
-from sciood.metrics.ranking import DEFAULT_MIN_BACKGROUND, RankingCurve
+from sciood.metrics.ranking import (
+    DEFAULT_MIN_BACKGROUND,
+    RankingCurve,
+    as_column,
+    as_labels,
+    as_weights,
+)
 
 __all__ = [
     "DEFAULT_BINS",
@@ -77,6 +83,9 @@ DEFAULT_BINS = 1 << 16
 DEFAULT_SAMPLE = 1_000_000
 
 FloatArray = NDArray[np.float64]
+#: Allowed magnitudes of non-zero weights in :meth:`ScoreHistogram.fill`: partitions are
+#: filled independently, so they cannot share one rescaling; Σw² must stay representable.
+_WEIGHT_RANGE = (1e-150, 1e150)
 
 
 def uniform_edges(low: float, high: float, n_bins: int) -> FloatArray:
@@ -184,23 +193,29 @@ class ScoreHistogram:
         score : array_like, shape (n,)
             Finite scores, higher = more anomalous.
         sample_weight : array_like, shape (n,), optional
-            Per-event weights (negative allowed); default ones.
+            Per-event weights (negative allowed); default ones.  Non-zero magnitudes must
+            lie in [1e-150, 1e150] (Σw² must not overflow / underflow).
+
+        Raises
+        ------
+        DataError
+            Non-0/1 labels, non-numeric or mismatched arrays, NaN/inf scores or weights,
+            weights of unrepresentable magnitude.
         """
-        yb = np.asarray(y)
-        s = np.asarray(score, dtype=np.float64)
-        n = s.shape[0] if s.ndim == 1 else -1
-        if s.ndim != 1 or yb.shape != (n,):
-            raise DataError(f"y and score must be 1-D of one length, got {yb.shape} and "
-                            f"{s.shape}")
+        yb = as_labels(y)
+        n = yb.shape[0]
+        s = np.asarray(as_column(score, "score", n), dtype=np.float64)
         if not np.isfinite(s).all():
             raise DataError("score contains NaN/inf; remove those events before evaluating")
-        if yb.dtype != np.bool_:
-            if not np.isin(yb, (0, 1)).all():
-                raise DataError("y must contain only 0 (background) and 1 (signal)")
-            yb = yb == 1
-        w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
-        if w.shape != (n,) or not np.isfinite(w).all():
-            raise DataError(f"sample_weight must be finite with shape ({n},), got {w.shape}")
+        w = as_weights(sample_weight, n)
+        aw = np.abs(w)
+        if n and (aw.max() > _WEIGHT_RANGE[1] or ((aw > 0) & (aw < _WEIGHT_RANGE[0])).any()):
+            raise DataError(
+                f"sample_weight magnitudes must lie in [{_WEIGHT_RANGE[0]:g}, "
+                f"{_WEIGHT_RANGE[1]:g}] (or be 0) for a mergeable histogram (Σw² would "
+                "overflow or underflow); rescale all weights by one common factor (every "
+                "metric is invariant to it), e.g. divide by their maximum"
+            )
         m = self.n_bins
         idx = np.clip(np.searchsorted(self.edges, s, side="right") - 1, 0, m - 1)
         ws = np.where(yb, w, 0.0)
