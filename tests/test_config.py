@@ -64,7 +64,7 @@ def test_sim_is_first_variant():
     ("data.background", {"qcd": -1}, "data.background: event counts must be integers >= 2"),
     ("data.background", {"qcdd": 10}, "data.background.qcdd: unknown process 'qcdd'"),
     ("data.signals", {"qcd": 10}, "data.signals.qcd: 'qcd' is a background process"),
-    ("data.variants", ["sim", "dat"], "data.variants.1: Input should be 'sim', 'data'"),
+    ("data.variants", ["sim", "dat"], "data.variants[1]: Input should be 'sim', 'data'"),
     ("data.injection", {"process": "xy_qqqq", "n": 5}, "'xy_qqqq' is not in data.signals"),
     ("data.process_file", "missing.toml", "'missing.toml' does not exist"),
     ("detectors", [{"name": "flwo"}], "unknown detector 'flwo' (did you mean 'flow'?)"),
@@ -79,7 +79,7 @@ def test_sim_is_first_variant():
     ("statistics.mjj_range", [4000, 3000], "0 <= lo < hi"),
     ("statistics.detector", "ae", "'ae' is not a detector label of this run"),
     ("compute", {"scheduler": "tcp://h:1", "workers": 2}, "not both"),
-    ("name", "a b", "name: String should match pattern"),
+    ("name", "a b", "name: name 'a b' is not allowed: it names a directory, so it must match"),
 ])
 def test_invalid_values_name_the_key(path, value, message):
     assert message in _err(_with(path, value))
@@ -92,14 +92,14 @@ def test_unknown_keys_list_allowed_ones():
     msg = _err(_with("data.seeds", 3))
     assert "data.seeds: unknown key (did you mean 'seed'?)" in msg
     msg = _err(_with("detectors", [{"name": "iforest", "param": {}}]))
-    assert "detectors.0.param: unknown key (did you mean 'params'?)" in msg
+    assert "detectors[0].param: unknown key (did you mean 'params'?)" in msg
 
 
 def test_every_problem_is_listed():
     body = _with("data.background", {"qcd": -1})
     body["detectors"] = [{"name": "nope"}]
     msg = _err(body)
-    assert "data.background" in msg and "detectors.0.name" in msg
+    assert "data.background" in msg and "detectors[0].name" in msg
 
 
 def test_file_errors(tmp_path):

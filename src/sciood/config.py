@@ -4,8 +4,15 @@ A run file names the processes to generate, the representation, the detectors, t
 and the statistics settings (see ``docs/pipeline.md`` for every key and ``examples/*.yaml``).
 Everything is checked *before* anything is written: unknown keys, unknown process / detector
 / feature / variant names, non-positive event counts, detector parameters a detector does not
-take and missing files all raise one :class:`~sciood.errors.ConfigError` whose message lists
-every problem with its key path and what is allowed.
+take or of the wrong type / range (:func:`sciood.detectors.check_params`, also for an
+ensemble's ``base``) and missing files all raise one :class:`~sciood.errors.ConfigError` whose
+message lists every problem with its key path and what is allowed.
+
+Types are strict: ``mpi: "false"`` (a string) is an error, not ``True``; ``seed: 1.5`` is not
+truncated to 1; ``"1"`` is not a number.  Every value that becomes a path component (``name``,
+detector ``label``, process names) must match :data:`NAME_PATTERN`, so no value can point
+outside the run directory.  Files are read with bounded parsers (:mod:`sciood.safe_yaml`:
+size, aliases, nesting, no tags, no repeated keys).
 
 Relative paths (``output``, ``data.cache_dir``, ``data.process_file``) are relative to the
 current working directory, like every other sciood command.
@@ -28,22 +35,25 @@ import difflib
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-import tomllib
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
     ValidationError,
     field_validator,
     model_validator,
 )
 
-from sciood.errors import ConfigError
+from sciood.errors import ConfigError, MissingDependencyError
+from sciood.safe_yaml import MAX_BYTES, MAX_DEPTH, MAX_NODES, load_yaml
 
 __all__ = [
+    "NAME_PATTERN",
     "ComputeConfig",
     "DataConfig",
     "DetectorSpec",
@@ -63,11 +73,43 @@ Variant = Literal["sim", "data", "sim_jes_up", "sim_jes_down"]
 #: Detectors whose ``y`` is not available in a pipeline run.
 _UNSUPPORTED_LABEL_KINDS = {"exposure": "an outlier-exposure sample (not part of a run config)"}
 
+#: Pattern of every config value used as a file or directory name (run name, detector label,
+#: process name): ASCII letters, digits, '_', '.', '-', starting with a letter or a digit, so
+#: never '', '.', '..', an absolute path or a path with a separator.
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+#: Longest such name (file systems allow 255 bytes per component; leave room for suffixes).
+NAME_MAX = 100
+_NAME_RE = re.compile(NAME_PATTERN)
+
+#: A path given as a string in the file (strict types elsewhere: no str -> bool / int).
+LaxPath = Annotated[Path, Strict(False)]
+
+
+def check_path_name(value: Any, what: str) -> str:
+    """``value`` if it is a safe path component (see :data:`NAME_PATTERN`), else ValueError.
+
+    Parameters
+    ----------
+    value : object
+        The config value.
+    what : str
+        What it names, for the message (``"label"``, ``"process name"``).
+    """
+    if not isinstance(value, str) or not _NAME_RE.fullmatch(value) or len(value) > NAME_MAX:
+        raise ValueError(
+            f"{what} {value!r} is not allowed: it names a directory, so it must match "
+            f"{NAME_PATTERN} (ASCII letters, digits, '_', '.', '-', starting with a letter or "
+            f"digit, at most {NAME_MAX} characters; no '/', '..' or absolute paths)")
+    return value
+
 
 class _Strict(BaseModel):
-    """Base of every section: unknown keys are errors, values are checked on assignment."""
+    """Base of every section: unknown keys are errors, values are checked on assignment.
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    Strict types: no string -> bool / number coercion and no float -> int truncation.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True)
 
 
 class InjectionConfig(_Strict):
@@ -91,8 +133,8 @@ class DataConfig(_Strict):
     injection: InjectionConfig | None = None
     variants: list[Variant] = Field(default_factory=lambda: list[Variant](["sim"]))
     seed: int = Field(default=1, ge=0)
-    cache_dir: Path = Path("data/cache")
-    process_file: Path | None = None
+    cache_dir: LaxPath = Path("data/cache")
+    process_file: LaxPath | None = None
     mpi: bool | None = Field(default=None, description="Override the process cards' MPI switch.")
     shard_size: int = Field(default=1000, ge=1)
     train_fraction: float = Field(default=0.5, gt=0.0, lt=1.0)
@@ -101,6 +143,8 @@ class DataConfig(_Strict):
     @field_validator("background", "signals")
     @classmethod
     def _positive_counts(cls, value: dict[str, int]) -> dict[str, int]:
+        for name in value:
+            check_path_name(name, "process name")
         bad = {k: v for k, v in value.items() if v < 2}
         if bad:
             raise ValueError(
@@ -192,7 +236,13 @@ class DetectorSpec(_Strict):
 
     name: str
     params: dict[str, Any] = Field(default_factory=dict)
-    label: str | None = Field(default=None, description="Name in the report; default `name`.")
+    label: str | None = Field(default=None, description="Name in the report and of its "
+                              "directories (RUN/models/<label>); default `name`.")
+
+    @field_validator("label")
+    @classmethod
+    def _safe_label(cls, value: str | None) -> str | None:
+        return None if value is None else check_path_name(value, "label")
 
     @field_validator("name")
     @classmethod
@@ -217,11 +267,17 @@ class DetectorSpec(_Strict):
         if cls.label_kind in _UNSUPPORTED_LABEL_KINDS:
             raise ValueError(f"detector {self.name!r} needs "
                              f"{_UNSUPPORTED_LABEL_KINDS[cls.label_kind]}; choose another")
+        from sciood.detectors import check_params
+
         valid = cls.param_names()
         bad = sorted(set(self.params) - set(valid))
         if bad and not cls.accepts_extra_params:
-            raise ValueError(f"detector {self.name!r} has no parameter(s) {bad}; valid "
-                             f"parameters: {', '.join(sorted(valid))}")
+            raise ValueError(f"@params: detector {self.name!r} has no parameter(s) {bad}; "
+                             f"valid parameters: {', '.join(sorted(valid))}")
+        try:
+            check_params(self.name, self.params)
+        except ConfigError as exc:  # incl. UnknownNameError of an ensemble's base
+            raise ValueError(f"@params: {exc}") from None
         return self
 
     @property
@@ -281,7 +337,8 @@ class StatisticsConfig(_Strict):
     observable: Literal["mjj"] = "mjj"
     cut_eff_b: float = Field(default=0.1, gt=0.0, le=1.0,
                              description="Background efficiency kept by the score cut.")
-    mjj_range: tuple[float, float] = (2800.0, 6500.0)
+    mjj_range: tuple[float, float] = Field(
+        default=(2800.0, 6500.0), description="[lo, hi] in GeV (a list in YAML / TOML).")
     luminosity: float | None = Field(
         default=None, gt=0.0,
         description="fb^-1; default: the MC background count (weights ≈ 1 per event).")
@@ -291,6 +348,12 @@ class StatisticsConfig(_Strict):
     injection_scan: list[int] = Field(default_factory=lambda: [0, 20, 50, 100])
     limit: bool = True
     seed: int = Field(default=0, ge=0)
+
+    @field_validator("mjj_range", mode="before")
+    @classmethod
+    def _pair(cls, value: Any) -> Any:
+        # YAML / TOML have lists, not tuples; the elements stay strictly typed
+        return tuple(value) if isinstance(value, list) else value
 
     @field_validator("mjj_range")
     @classmethod
@@ -325,15 +388,20 @@ class ComputeConfig(_Strict):
 class RunConfig(_Strict):
     """A whole run (top-level keys of the config file)."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
-                      description="Run name: letters, digits, '_', '.', '-'.")
-    output: Path | None = Field(default=None, description="Run directory; default runs/<name>.")
+    name: str = Field(description="Run name: letters, digits, '_', '.', '-' (NAME_PATTERN).")
+    output: LaxPath | None = Field(default=None,
+                                   description="Run directory; default runs/<name>.")
     data: DataConfig
     representation: RepresentationConfig = Field(default_factory=RepresentationConfig)
     detectors: list[DetectorSpec] = Field(min_length=1)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     statistics: StatisticsConfig = Field(default_factory=StatisticsConfig)
     compute: ComputeConfig = Field(default_factory=ComputeConfig)
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        return check_path_name(value, "name")
 
     @model_validator(mode="after")
     def _cross(self) -> RunConfig:
@@ -343,6 +411,11 @@ class RunConfig(_Strict):
         dup = sorted({x for x in labels if labels.count(x) > 1})
         if dup:
             raise ValueError(f"detectors: labels {dup} repeat; give each a unique `label`")
+        folded = [x.casefold() for x in labels]
+        clash = sorted({x for x in labels if folded.count(x.casefold()) > 1})
+        if clash:  # one directory on case-insensitive file systems (macOS, Windows)
+            raise ValueError(f"detectors: labels {clash} differ only in letter case and would "
+                             "share a directory on macOS / Windows; rename one `label`")
         stat = self.statistics.detector
         if stat is not None and stat not in labels:
             raise ValueError(f"statistics.detector: {stat!r} is not a detector label of this "
@@ -386,8 +459,38 @@ def _unknown(kind: str, name: str, valid: Any) -> str:
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if not str(p).startswith(("function-", "tagged-union"))]
-    return ".".join(parts) or "(top level)"
+    out = ""
+    for p in loc:
+        if str(p).startswith(("function-", "tagged-union")):
+            continue
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(top level)"
+
+
+#: Pydantic error types of strict typing -> the allowed type, for the message.
+_TYPE_NAMES = {
+    "bool_type": "true or false (not a string or a number)",
+    "int_type": "an integer (not a string, a float or true/false)",
+    "float_type": "a number (not a string or true/false)",
+    "string_type": "a string",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "tuple_type": "a list of two numbers",
+    "model_type": "a mapping of keys",
+    "path_type": "a path string",
+    "is_instance_of": "a path string",
+}
+
+
+def _type_msg(err: Any) -> str | None:
+    want = _TYPE_NAMES.get(err["type"])
+    if want is None:
+        if err["type"] == "int_from_float":
+            want = _TYPE_NAMES["int_type"]
+        else:
+            return None
+    got = err.get("input")
+    return f"must be {want}, got {got!r} ({type(got).__name__})"
 
 
 def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
@@ -429,8 +532,13 @@ def _format(exc: ValidationError, source: str) -> str:
             msg = "required key is missing"
         elif err["type"] == "literal_error":
             msg = f"{msg} (got {err.get('input')!r})"
+        elif _type_msg(err) is not None:
+            msg = str(_type_msg(err))
         for i, line in enumerate(msg.splitlines()):
-            lines.append(line if i or ":" in line.split(" ")[0] else f"{_loc(loc)}: {line}")
+            if line.startswith("@"):  # a key relative to loc: "@params: ..."
+                lines.append(f"{_loc(loc)}.{line[1:]}")
+            else:
+                lines.append(line if i or ":" in line.split(" ")[0] else f"{_loc(loc)}: {line}")
     body = "\n".join(f"  - {line}" for line in lines)
     return f"invalid run configuration {source}:\n{body}"
 
@@ -463,22 +571,76 @@ def parse_config(data: Any, *, source: str = "(dict)") -> RunConfig:
         raise ConfigError(_format(exc, source)) from None
 
 
-def _read(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8")
-    suffix = path.suffix.lower()
-    if suffix == ".toml":
+def _tomllib() -> Any:
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
         try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    if suffix in (".yaml", ".yml"):
-        import yaml
+            import tomli as tomllib  # type: ignore[no-redef]
+        except ImportError:
+            raise MissingDependencyError(
+                "reading TOML on Python 3.10 needs 'tomli'; `pip install tomli` or write the "
+                "config as YAML") from None
+    return tomllib
 
+
+def _check_shape(data: Any, source: str) -> None:
+    """Refuse parsed data nested deeper than MAX_DEPTH or with more than MAX_NODES values."""
+    stack = [(data, 1)]
+    count = 0
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if depth > MAX_DEPTH:
+            raise ConfigError(f"{source}: refused: nesting deeper than {MAX_DEPTH} levels; "
+                              "flatten the file")
+        if count > MAX_NODES:
+            raise ConfigError(f"{source}: refused: more than {MAX_NODES} values; is this the "
+                              "right file?")
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+
+
+def read_text_bounded(path: Path) -> str:
+    """The UTF-8 text of a user file of at most MAX_BYTES bytes (ConfigError otherwise)."""
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise ConfigError(f"{path}: {size} bytes is larger than the {MAX_BYTES} allowed for a "
+                          "configuration file; is this the right file?")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save "
+                          "the file as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror}); check the path and "
+                          "its permissions") from None
+
+
+def _read(path: Path) -> Any:
+    suffix = path.suffix.lower()
+    if suffix not in (".toml", ".yaml", ".yml"):
+        raise ConfigError(f"{path}: unknown config format {suffix!r}; use .yaml, .yml or .toml")
+    text = read_text_bounded(path)
+    if "\x00" in text:
+        raise ConfigError(f"{path}: contains a NUL character; a config file is plain text: "
+                          "remove it (or check that this is the right file)")
+    if suffix == ".toml":
+        tomllib = _tomllib()
         try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    raise ConfigError(f"{path}: unknown config format {suffix!r}; use .yaml, .yml or .toml")
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML (fix the syntax at the position "
+                              f"shown): {exc}") from None
+        except RecursionError:
+            raise ConfigError(f"{path}: refused: nesting too deep to read; flatten the "
+                              "file") from None
+    else:
+        data = load_yaml(text, source=str(path))
+    _check_shape(data, str(path))
+    return data
 
 
 def load_config(path: str | os.PathLike[str], **overrides: Any) -> RunConfig:
