@@ -10,6 +10,14 @@ See :mod:`sciood.detectors.base` for the contract (fit / score / fit_score / sav
 
 from __future__ import annotations
 
-from sciood.detectors.base import Detector, available, load, make, register, sklearn_score
+from sciood.detectors.base import (
+    Detector,
+    available,
+    check_params,
+    load,
+    make,
+    register,
+    sklearn_score,
+)
 
-__all__ = ["Detector", "available", "load", "make", "register", "sklearn_score"]
+__all__ = ["Detector", "available", "check_params", "load", "make", "register", "sklearn_score"]

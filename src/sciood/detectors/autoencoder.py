@@ -33,7 +33,7 @@ from torch import nn
 
 from sciood.detectors.base import register
 from sciood.detectors.nets import CNNDecoder, CNNEncoder, SetEncoder, mlp, split_set
-from sciood.detectors.torchbase import TorchDetector, threads
+from sciood.detectors.torchbase import TorchDetector
 from sciood.errors import ConfigError
 from sciood.represent.sets import N_SET_CHANNELS
 
@@ -176,11 +176,9 @@ class VAE(TorchDetector):
 
     def score_components(self, X: Any) -> dict[str, np.ndarray]:
         """Input-space, latent-space and combined scores, each shape ``(n,)``."""
-        arr = torch.as_tensor(self._prepared(X))
-        self._net.eval()
-        with torch.inference_mode(), threads():
-            mse, kl = self._net(arr.to(next(self._net.parameters()).device), sample=False)
-        mse_np, kl_np = mse.double().cpu().numpy(), kl.double().cpu().numpy()
+        both = self._in_blocks(lambda net, x: torch.stack(net(x, sample=False), 1),
+                               self._prepared(X))
+        mse_np, kl_np = both[:, 0], both[:, 1]
         return {"input": mse_np, "latent": kl_np, "combined": mse_np + float(self.beta) * kl_np}
 
 
@@ -216,15 +214,7 @@ class JetLevel(TorchDetector):
 
     def score_jets(self, X: Any) -> np.ndarray:
         """Per-jet scores, shape ``(n, 2)`` (column 0 = j1, the lighter jet)."""
-        arr = self._prepared(X)
-        net = self._net
-        device = next(net.parameters()).device
-        out = []
-        with torch.inference_mode(), threads():
-            for start in range(0, len(arr), self.score_batch_size):
-                xb = torch.as_tensor(arr[start:start + self.score_batch_size]).to(device)
-                out.append(self._per_jet(net, xb).double().cpu().numpy())
-        return np.concatenate(out)
+        return self._in_blocks(self._per_jet, self._prepared(X))
 
 
 class _SetAENet(nn.Module):
@@ -290,6 +280,13 @@ class SetAutoencoder(JetLevel):
     ) -> None:
         self._store(locals())
 
+    @classmethod
+    def _check_params(cls, params: dict[str, Any]) -> None:
+        super()._check_params(params)
+        if params["encoder"] == "transformer" and int(params["hidden"]) % int(params["heads"]):
+            raise ConfigError(f"set_ae: hidden={params['hidden']} must be divisible by "
+                              f"heads={params['heads']} for the transformer encoder")
+
     def _build(self) -> nn.Module:
         if self._input_shape[-1] != N_SET_CHANNELS:
             raise ConfigError(f"set_ae needs the 'sets' representation (last axis "
@@ -339,6 +336,13 @@ class ImageAutoencoder(JetLevel):
         representation: str = "images",
     ) -> None:
         self._store(locals())
+
+    @classmethod
+    def _check_params(cls, params: dict[str, Any]) -> None:
+        super()._check_params(params)
+        if int(params["npix"]) % 4:
+            raise ConfigError(f"image_ae: npix must be divisible by 4 for the CNN, got "
+                              f"{params['npix']}")
 
     def _build(self) -> nn.Module:
         p = int(self._input_shape[-1])

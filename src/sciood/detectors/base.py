@@ -34,11 +34,14 @@ Example
 from __future__ import annotations
 
 import abc
+import collections.abc
 import importlib
 import inspect
 import json
 import logging
 import os
+import types
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar
@@ -60,6 +63,7 @@ __all__ = [
     "TRUSTED_SKOPS_TYPES",
     "Detector",
     "available",
+    "check_params",
     "load",
     "make",
     "register",
@@ -172,21 +176,94 @@ def load(path: str | os.PathLike[str]) -> Detector:
 
 
 # ---------------------------------------------------------------------------- helpers
-def _finite_array(X: Any, what: str, dtype: Any) -> np.ndarray:
+#: Rows of every internal scoring block (see :func:`score_in_blocks`): 768 = 2^8 * 3, a
+#: multiple of every common GEMM row micro-kernel height (4, 6, 8, 12, 16, 24, 32, 48) and
+#: of every SIMD width, so no row ever falls into a kernel's remainder path.
+SCORE_BLOCK = 768
+
+#: Largest |value| accepted in a detector's raw input.  Beyond it float32 networks overflow
+#: and squared distances lose all precision; no physical feature comes near it.
+MAX_ABS_INPUT = 1e30
+
+#: Largest |value| a standardised input may take at score time (in training standard
+#: deviations).  Beyond it a float32 network's squares and exponentials overflow into inf /
+#: NaN scores; a feature a million standard deviations out is a unit or data error.
+MAX_STANDARDISED = 1e6
+
+
+def score_in_blocks(fn: Callable[[np.ndarray], Any], arr: np.ndarray,
+                    block: int = SCORE_BLOCK) -> np.ndarray:
+    """Apply ``fn`` to fixed blocks of exactly ``block`` rows and concatenate the results.
+
+    Every call of ``fn`` sees an array of shape ``(block, ...)``: the last, short block is
+    padded by repeating its last (valid) row, and the padding's results are discarded.  A
+    row's result therefore never depends on how many rows were scored with it (GEMM kernels
+    choose their blocking and micro-kernels from the matrix shape, and reductions their
+    vectorisation from the length), nor on its offset: scores are bit-identical whatever
+    the batch size, shard size, offset or worker count (docs/decisions.md).
+
+    Parameters
+    ----------
+    fn : callable
+        ``(block, ...) -> (block, ...)`` array-like, one result row per input row.
+    arr : ndarray, shape ``(n, ...)``
+
+    Returns
+    -------
+    ndarray, shape ``(n, ...)`` (the per-row result shape of ``fn``)
+    """
+    n = len(arr)
+    if n == 0:
+        return np.asarray(fn(arr))
+    parts = []
+    for start in range(0, n, block):
+        part = arr[start:start + block]
+        m = len(part)
+        if m < block:
+            part = np.concatenate([part, np.repeat(part[-1:], block - m, axis=0)])
+        parts.append(np.asarray(fn(np.ascontiguousarray(part)))[:m])
+    return np.concatenate(parts)
+
+
+def _finite_array(X: Any, what: str, dtype: Any, *, limit: float | None = None) -> np.ndarray:
     try:
-        arr = np.asarray(X, dtype=dtype)
+        raw = np.asarray(X)
+        if raw.dtype.kind == "c":
+            raise DataError(f"{what} is complex ({raw.dtype}); pass real numbers (take .real "
+                            "or abs() explicitly)")
+        wide = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise DataError(f"{what} cannot be converted to a numeric array: {exc}") from exc
-    if arr.ndim == 0 or len(arr) == 0:
-        raise DataError(f"{what} is empty (shape {arr.shape}); pass at least one event")
-    if not np.isfinite(arr).all():
-        flat = arr.reshape(len(arr), -1)
+    if wide.ndim == 0 or len(wide) == 0:
+        raise DataError(f"{what} is empty (shape {wide.shape}); pass at least one event")
+    if not np.isfinite(wide).all():
+        flat = wide.reshape(len(wide), -1)
         bad = np.flatnonzero(~np.isfinite(flat).all(1))
         raise DataError(
             f"{what} contains NaN or Inf in {bad.size} event(s) (first at row {bad[0]}); "
             "drop or impute those events before fit/score"
         )
-    return arr
+    if limit is not None:
+        _check_magnitude(wide, what, limit, "")
+    return wide if np.dtype(dtype) == np.float64 else wide.astype(dtype)
+
+
+def _check_magnitude(arr: np.ndarray, what: str, limit: float, unit: str,
+                     names: tuple[str, ...] | None = None) -> None:
+    """Raise :class:`DataError` naming the first row / column with ``|value| > limit``."""
+    flat = arr.reshape(len(arr), -1)
+    big = np.abs(flat) > limit
+    if not big.any():
+        return
+    row, col = (int(i[0]) for i in np.nonzero(big))
+    label = f"column {col}" + (f" ({names[col]!r})" if names and col < len(names) else "")
+    raise DataError(
+        f"{what} {label} has the value {float(flat[row, col]):.6g}{unit} at row {row} "
+        f"({int(big.any(1).sum())} event(s) affected): |value| must be <= {limit:.0e}{unit} "
+        "to be represented in the detector's arithmetic (float32 networks and squared "
+        "distances overflow into inf/NaN scores). Check the units of that feature or a "
+        "corrupt value; drop or clip those events, or drop a near-constant feature"
+    )
 
 
 def _check_vector(v: Any, n: int, what: str) -> np.ndarray:
@@ -210,6 +287,184 @@ def _canonical(value: Any) -> Any:
         f"detector parameters must be JSON values (numbers, strings, lists, dicts), got "
         f"{type(value).__name__}: {value!r}"
     )
+
+
+# ---------------------------------------------------------------------------- parameters
+#: integer parameters that count something (must be >= 1)
+_COUNT_PARAMS = frozenset({
+    "n_estimators", "epochs", "batch_size", "k", "n_components", "latent", "members",
+    "n", "passes", "transforms", "flow_transforms", "flow_epochs", "flow_batch_size",
+    "rep_dim", "heads", "layers", "channels", "npix", "max_particles", "max_train", "n_grid",
+    "hidden", "flow_hidden",
+})
+#: numeric parameters that must be > 0
+_POSITIVE_PARAMS = frozenset({"lr", "flow_lr", "temperature", "eps", "oversample",
+                              "sideband_width"})
+#: numeric parameters that must be >= 0
+_NONNEGATIVE_PARAMS = frozenset({"seed", "weight_decay", "reg", "beta", "decor_strength",
+                                 "oe_strength", "oe_margin"})
+#: how a parameter is named in messages where its name alone is obscure
+_LABELS = {"flow_kind": "flow_kind: flow kind"}
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _param_hints(cls: type[Detector]) -> dict[str, Any]:
+    """Resolved type annotations of the constructor's keyword parameters (cached)."""
+    if cls not in _HINTS:
+        try:
+            hints = typing.get_type_hints(cls.__init__)
+        except Exception:  # pragma: no cover - an annotation that cannot be resolved
+            hints = {}
+        _HINTS[cls] = {k: v for k, v in hints.items() if k in cls.param_names()}
+    return _HINTS[cls]
+
+
+def _matches(value: Any, tp: Any) -> bool:
+    """Whether JSON-like ``value`` fits annotation ``tp`` (bool is not an int here)."""
+    origin = typing.get_origin(tp)
+    if tp is Any:
+        return True
+    if tp is None or tp is type(None):
+        return value is None
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, a) for a in typing.get_args(tp))
+    if origin is Literal:
+        return any(type(value) is type(a) and value == a for a in typing.get_args(tp))
+    if tp is bool:
+        return isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    if tp is float:
+        return (isinstance(value, (int, float, np.integer, np.floating))
+                and not isinstance(value, bool) and bool(np.isfinite(value)))
+    if tp is str:
+        return isinstance(value, str)
+    if origin in (collections.abc.Sequence, list, tuple):
+        args = typing.get_args(tp)
+        return (isinstance(value, (list, tuple))
+                and all(_matches(v, args[0]) for v in value) if args else True)
+    if isinstance(tp, type):
+        return isinstance(value, tp)
+    return True  # pragma: no cover - an annotation form not used by detectors
+
+
+def _describe(tp: Any) -> str:
+    """Human description of the values an annotation allows."""
+    origin = typing.get_origin(tp)
+    if tp is None or tp is type(None):
+        return "None"
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(a) for a in typing.get_args(tp))
+    if origin is Literal:
+        opts = [repr(a) for a in typing.get_args(tp)]
+        return opts[0] if len(opts) == 1 else ", ".join(opts[:-1]) + " or " + opts[-1]
+    if origin in (collections.abc.Sequence, list, tuple):
+        args = typing.get_args(tp)
+        return f"a list of {_describe(args[0]).removeprefix('a ').removeprefix('an ')}s" \
+            if args else "a list"
+    names = {bool: "true or false", int: "an integer", float: "a finite number",
+             str: "a string"}
+    return names.get(tp, getattr(tp, "__name__", str(tp)))
+
+
+def _check_range(det: str, name: str, value: Any) -> None:
+    """Range rules shared by all detectors, by parameter name."""
+    num = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if name in _COUNT_PARAMS:
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for v in values:
+            if isinstance(v, int) and not isinstance(v, bool) and v < 1:
+                raise ConfigError(
+                    f"{det}: {name} must be >= 1, got {value!r}; set a positive count")
+    elif name in _POSITIVE_PARAMS and num and not value > 0:
+        raise ConfigError(f"{det}: {name} must be > 0, got {value!r}")
+    elif name in _NONNEGATIVE_PARAMS and num and not value >= 0:
+        raise ConfigError(f"{det}: {name} must be >= 0, got {value!r}")
+    elif name == "dropout" and num and not 0 <= value < 1:
+        raise ConfigError(f"{det}: dropout must be in [0, 1), got {value!r}")
+    elif name == "representation" and isinstance(value, str):
+        from sciood.represent import available as representations
+
+        if value not in representations():
+            raise ConfigError(f"{det}: representation must be one of {representations()}, "
+                              f"got {value!r}")
+    elif name == "features" and isinstance(value, str):
+        from sciood.represent.hlf import FEATURE_SETS
+
+        if value not in FEATURE_SETS:
+            raise ConfigError(f"{det}: features {value!r} is not a feature-set name "
+                              f"{sorted(FEATURE_SETS)}; give one or a list of column names")
+
+
+def _check_class_params(cls: type[Detector], params: dict[str, Any]) -> None:
+    """Check ``params`` (partial or full) of detector class ``cls``; see :func:`check_params`."""
+    det = cls.name or cls.__name__
+    if not isinstance(params, dict):
+        raise ConfigError(f"{det}: parameters must be a mapping of name to value, got "
+                          f"{type(params).__name__}")
+    params = {str(k): _canonical(v) for k, v in params.items()}
+    valid = cls.param_names()
+    bad = sorted(str(k) for k in set(params) - set(valid))
+    if bad and not cls.accepts_extra_params:
+        raise ConfigError(
+            f"detector {det!r} has no parameter(s) {bad}; valid parameters: {sorted(valid)}")
+    hints = _param_hints(cls)
+    for name, value in params.items():
+        if name not in hints:
+            continue
+        if not _matches(value, hints[name]):
+            label = _LABELS.get(name, name)
+            raise ConfigError(f"{det}: {label} must be {_describe(hints[name])}, got "
+                              f"{value!r} ({type(value).__name__}); change it in the "
+                              "detector's parameters")
+        _check_range(det, name, value)
+    defaults = {p.name: p.default for p in inspect.signature(cls.__init__).parameters.values()
+                if p.kind is p.KEYWORD_ONLY and p.default is not p.empty}
+    cls._check_params({**{k: _canonical(v) for k, v in defaults.items()}, **params})
+
+
+def extra_params(cls: type[Detector], params: dict[str, Any]) -> dict[str, Any]:
+    """The entries of ``params`` that are not ``cls``'s own (a wrapper's base parameters)."""
+    own = set(cls.param_names())
+    return {k: v for k, v in params.items() if k not in own}
+
+
+def check_base_params(wrapper: str, base: str, params: dict[str, Any]) -> None:
+    """Check the parameters a wrapper passes to its base detector (message names both)."""
+    base_cls = detector_class(base)
+    try:
+        _check_class_params(base_cls, params)
+    except ConfigError as exc:
+        if type(exc) is not ConfigError:
+            raise
+        raise ConfigError(f"{wrapper} base {base!r}: {exc}") from exc
+
+
+def check_params(name: str, params: dict[str, Any]) -> None:
+    """Check a detector's parameters without data, before anything is fitted.
+
+    Checks the parameter names, each value's type against the constructor's annotation
+    (``bool`` is not accepted for an integer; strings are not numbers), the ranges of
+    counts (``>= 1``), rates (``> 0``), fractions, choices, and — for wrappers
+    (``ensemble``, ``mc_dropout``, ``per_jet``) — the base detector's name and parameters,
+    recursively.  :meth:`Detector.fit` runs the same check.
+
+    Parameters
+    ----------
+    name : str
+        Registry name (see :func:`available`).
+    params : dict
+        Parameters as given to :func:`make` (omitted ones take their defaults).
+
+    Raises
+    ------
+    UnknownNameError
+        ``name`` (or a wrapper's ``base``) is not a registered detector.
+    ConfigError
+        A parameter the detector does not take, or a value of the wrong type or range; the
+        message names the parameter, the value and what is allowed.
+    """
+    _check_class_params(detector_class(name), params)
 
 
 def sklearn_score(raw: np.ndarray) -> np.ndarray:
@@ -268,12 +523,34 @@ class Detector(abc.ABC):
             return params[name]
         raise AttributeError(f"{type(self).__name__!s} has no attribute {name!r}")
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # one source of truth: assigning a constructor parameter (``det.k = 1``) updates the
+        # stored parameters, so get_params(), clone() and save() see the new value
+        params = self.__dict__.get("_params")
+        if params is not None and name in params:
+            value = _canonical(value)
+            params[name] = value
+            base = self.__dict__.get("_base_params")
+            if base is not None and name in base:
+                base[name] = value
+        object.__setattr__(self, name, value)
+
     def _store(self, params: dict[str, Any]) -> None:
         params = {k: v for k, v in params.items() if k not in ("self", "__class__")}
-        self._params = {k: _canonical(v) for k, v in params.items()}
-        for k, v in self._params.items():
+        canonical = {k: _canonical(v) for k, v in params.items()}
+        object.__setattr__(self, "_params", canonical)
+        for k, v in canonical.items():
             setattr(self, k, v)
         self._fitted = False
+
+    @classmethod
+    def _check_params(cls, params: dict[str, Any]) -> None:
+        """Family-specific parameter checks without data (hook of :func:`check_params`).
+
+        ``params`` holds every parameter (defaults filled in), already type-checked against
+        the constructor's annotations.  Raise :class:`ConfigError` naming the parameter.
+        """
+        del params  # the base class has no checks beyond the generic ones
 
     @classmethod
     def param_names(cls) -> list[str]:
@@ -343,7 +620,7 @@ class Detector(abc.ABC):
         return np.asarray(X), y, weights, observable
 
     def _validate(self, X: Any, *, fitting: bool) -> np.ndarray:
-        arr = _finite_array(X, "X", self.dtype)
+        arr = _finite_array(X, "X", self.dtype, limit=MAX_ABS_INPUT)
         if arr.ndim != self._expected_ndim():
             raise DataError(
                 f"{self.name or type(self).__name__} expects X with {self._expected_ndim()} "
@@ -392,6 +669,7 @@ class Detector(abc.ABC):
         -------
         self
         """
+        _check_class_params(type(self), self.get_params())
         X, y, weights, observable = self._inputs(X, y, weights, observable)
         arr = self._validate(X, fitting=True)
         n = len(arr)
@@ -443,7 +721,21 @@ class Detector(abc.ABC):
         arr = self._validate(self.as_array(X), fitting=False)
         if self._uses_scaler():
             arr = self._scaler.transform(arr)
+            _check_magnitude(arr, "X (standardised with the training mean and std)",
+                             MAX_STANDARDISED, " std", self._feature_names())
         return arr
+
+    def _feature_names(self) -> tuple[str, ...] | None:
+        """Column names of a 2-D ``hlf`` input (for error messages), else ``None``."""
+        if getattr(self, "representation", "hlf") != "hlf" or len(self._input_shape) != 1:
+            return None
+        from sciood.represent.hlf import resolve_features
+
+        try:
+            names = resolve_features(getattr(self, "features", None))
+        except (ConfigError, UnknownNameError):  # only decorates a message
+            return None
+        return names if len(names) == self._input_shape[0] else None
 
     def score(self, X: Any) -> np.ndarray:
         """Anomaly score per event (higher = more anomalous).
@@ -456,7 +748,8 @@ class Detector(abc.ABC):
         -------
         ndarray, shape ``(n,)``, float64
         """
-        return np.asarray(self._score_arrays(self._prepared(X)), dtype=np.float64)
+        arr = self._prepared(X)
+        return np.asarray(score_in_blocks(self._score_arrays, arr), dtype=np.float64)
 
     def score_with_uncertainty(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         """Mean score and epistemic standard deviation, each shape ``(n,)``.

@@ -73,6 +73,13 @@ class IsolationForestDetector(Detector):
     ) -> None:
         self._store(locals())
 
+    @classmethod
+    def _check_params(cls, params: dict[str, Any]) -> None:
+        m = params["max_samples"]
+        if (isinstance(m, str) and m != "auto") or (isinstance(m, int) and m < 1):
+            raise ConfigError(f"iforest: max_samples must be 'auto' or an integer >= 1, got "
+                              f"{m!r}")
+
     def _fit_arrays(self, X: np.ndarray, y: Any, w: np.ndarray, obs: Any) -> None:
         from sklearn.ensemble import IsolationForest
 

@@ -34,7 +34,15 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from sciood.data.eventset import EventSet
-from sciood.detectors.base import Detector, LabelKind, detector_class, make, register
+from sciood.detectors.base import (
+    Detector,
+    LabelKind,
+    check_base_params,
+    detector_class,
+    extra_params,
+    make,
+    register,
+)
 from sciood.errors import ConfigError
 from sciood.represent.hlf import Gaussianizer, jet_features
 
@@ -81,6 +89,16 @@ class PerJet(Detector):
 
     def _label_kind(self) -> LabelKind:
         return "none"
+
+    @classmethod
+    def _check_params(cls, params: dict[str, Any]) -> None:
+        base = params["base"]
+        if params["space"] == "copula" and base not in DENSITY_BASES:
+            raise ConfigError(f"space='copula' needs a density base {DENSITY_BASES}, got "
+                              f"{base!r}; use space='gauss' or 'raw'")
+        if detector_class(base).label_kind != "none":
+            raise ConfigError(f"per_jet needs an unsupervised base, got {base!r}")
+        check_base_params("per_jet", base, {**extra_params(cls, params), "seed": params["seed"]})
 
     def _represent(self, events: EventSet) -> np.ndarray:
         return jet_features(events, self.jet_features)

@@ -6,6 +6,21 @@ of each event) and the score in :meth:`TorchDetector._batch_score`.  The loop he
 event weights (``mean(w · loss)``), the optional decorrelation penalty
 (:mod:`sciood.detectors.decorrelate`), Adam, seeded shuffling and deterministic algorithms.
 
+Negative event weights (legal Monte-Carlo weights) enter the loss with their sign, so the
+objective is the unbiased estimate of the expected loss.  Because a negative weight rewards a
+*large* loss, an isolated negative-weight event would make every density / reconstruction /
+classification loss unbounded below; so the loss of a negative-weight event is capped at
+the largest loss of the positive-weight events in the same batch (a negative weight may
+cancel positive weight but never rewards making an event worse than any normal one).  After
+training on negative weights, the scores of the positive-weight training events are checked:
+a non-finite or exploded score raises :class:`~sciood.errors.DataError` naming the negative
+weights and the fix (docs/decisions.md, "Negative weights in training").
+
+Scoring runs in fixed blocks of :data:`~sciood.detectors.base.SCORE_BLOCK` rows
+(:func:`~sciood.detectors.base.score_in_blocks`), so a score never depends on the batch it
+came in; MC-dropout passes use one dropout mask per pass and layer (one sampled network per
+pass), drawn from ``(seed, pass)``, so they are batch-invariant too.
+
 Device: CUDA when available (``device=None``), else CPU.  On CPU, a fixed ``seed`` gives
 bit-identical results.
 """
@@ -20,14 +35,14 @@ from typing import Any
 
 import numpy as np
 
-from sciood.detectors.base import Detector
+from sciood.detectors.base import SCORE_BLOCK, Detector, score_in_blocks
 from sciood.errors import ConfigError, DataError, require
 
 require("torch", "ml")
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-__all__ = ["TorchDetector", "pick_device", "seeded"]
+__all__ = ["DIVERGENCE_FACTOR", "TorchDetector", "pick_device", "seeded"]
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +86,37 @@ def seeded(seed: int) -> Iterator[None]:
         torch.use_deterministic_algorithms(prev)
 
 
+#: After training with negative weights, a positive-weight training event whose score lies
+#: more than this many robust spreads (median absolute deviation + 0.001·(|median| + 1))
+#: from the median counts as a diverged fit.
+DIVERGENCE_FACTOR = 1e6
+
+
+def cap_negative(loss_vec: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """Per-event losses with those of negative-weight events capped, shape ``(b,)``.
+
+    The cap is the largest loss of a positive-weight event of the batch (detached); in a
+    batch without positive weights the negative-weight events get the batch's smallest loss
+    (no gradient).  Positive-weight events are untouched.
+    """
+    neg = w < 0
+    if not bool(neg.any()):
+        return loss_vec
+    pos = ~neg
+    ref = loss_vec.detach()
+    cap = ref[pos].max() if bool(pos.any()) else ref.min()
+    return torch.where(neg, torch.minimum(loss_vec, cap), loss_vec)
+
+
+def _weights_note(w: np.ndarray) -> str:
+    """`` N of M event weights are negative …`` (empty without negative weights)."""
+    neg = w < 0
+    if not neg.any():
+        return ""
+    return (f"; {int(neg.sum())} of {len(w)} event weights are negative (their sum is "
+            f"{float(w[neg].sum()):.4g} against {float(w[~neg].sum()):.4g} positive)")
+
+
 class TorchDetector(Detector):
     """Base class of the neural detectors (training loop, scoring, weight storage).
 
@@ -80,7 +126,17 @@ class TorchDetector(Detector):
 
     dtype = np.float32
     supports_decorrelation = False
-    score_batch_size = 65_536
+    #: rows per forward pass at scoring time (every pass has exactly this many rows)
+    score_batch_size = SCORE_BLOCK
+    #: cap the loss of negative-weight events (see the module docstring); tests switch it
+    #: off to show that the divergence check catches what the cap prevents
+    cap_negative_weights = True
+
+    @classmethod
+    def _check_params(cls, params: dict[str, Any]) -> None:
+        if params.get("decorrelate") and not cls.supports_decorrelation:
+            raise ConfigError(f"{cls.name} does not support decorrelate; remove it or use "
+                              "ae, vae or supervised")
 
     # ---- to implement
     def _build(self) -> nn.Module:
@@ -156,6 +212,8 @@ class TorchDetector(Detector):
                     xb, wb = Xt[idx].to(device), wt[idx].to(device)
                     yb = None if yt is None else yt[idx].to(device)
                     loss_vec, score_vec = self._batch_terms(self._net, xb, yb)
+                    if self.cap_negative_weights:
+                        loss_vec = cap_negative(loss_vec, wb)
                     loss = (wb * loss_vec).mean()
                     if decor is not None and obst is not None:
                         m = bg[idx].to(device)
@@ -164,8 +222,9 @@ class TorchDetector(Detector):
                         loss = loss + decor.penalty(score_vec[m], ob[m], wb[m])
                     if not torch.isfinite(loss):
                         raise DataError(
-                            f"{self.name}: training loss became {loss.item()} at epoch {epoch};"
-                            " lower lr or check the inputs for extreme values"
+                            f"{self.name}: training loss became {loss.item()} at epoch {epoch}"
+                            f"{_weights_note(np.asarray(w))}; lower lr, check the inputs for "
+                            "extreme values, and clip or merge isolated negative weights"
                         )
                     opt.zero_grad()
                     loss.backward()
@@ -173,33 +232,103 @@ class TorchDetector(Detector):
                     total += float(loss.detach()) * len(idx)
                 log.debug("%s epoch %d loss %.5g", self.name, epoch, total / n)
             self._net.eval()
+        if (np.asarray(w) < 0).any():
+            self._check_divergence(np.asarray(X), np.asarray(w))
+
+    def _check_divergence(self, X: np.ndarray, w: np.ndarray) -> None:
+        """Raise :class:`DataError` if the fit on negative weights diverged.
+
+        Looks at the scores of the positive-weight training events: any non-finite score,
+        or one more than :data:`DIVERGENCE_FACTOR` robust spreads from their median.
+        """
+        s = self._predict(np.asarray(X, dtype=self.dtype))[w > 0]
+        if len(s) == 0:
+            return
+        finite = np.isfinite(s)
+        med = float(np.median(s[finite])) if finite.any() else float("nan")
+        spread = float(np.median(np.abs(s[finite] - med))) if finite.any() else 0.0
+        bound = DIVERGENCE_FACTOR * (spread + 1e-3 * (abs(med) + 1.0))
+        worst = float(np.max(np.abs(s[finite] - med))) if finite.any() else float("inf")
+        if finite.all() and worst <= bound:
+            return
+        shown = float("nan") if not finite.all() else worst + med
+        raise DataError(
+            f"{self.name}: training diverged with negative event weights: a positive-weight "
+            f"training event scores {shown:.4g} (median {med:.4g}, allowed spread "
+            f"{bound:.3g}){_weights_note(w)}. Negative weights must be cancelled locally "
+            "by positive ones: merge or resample isolated negative-weight events, or clip "
+            "them (weights=np.clip(w, 0, None)); a lower lr or fewer epochs can also help"
+        )
 
     # ---- scoring
     def _score_arrays(self, X: np.ndarray) -> np.ndarray:
-        return self._predict(X, mc_dropout=False)
+        return self._predict(X)
 
-    def _predict(self, X: np.ndarray, *, mc_dropout: bool) -> np.ndarray:
+    def _predict(self, X: np.ndarray, *, mc_dropout: bool = False) -> np.ndarray:
+        """Scores of standardised inputs ``(n, ...) -> (n,)`` in fixed blocks of rows.
+
+        ``mc_dropout`` is kept for callers of the old signature; MC-dropout passes go through
+        :meth:`mc_scores`.
+        """
+        if mc_dropout:
+            raise ConfigError("use mc_scores(X, passes, seed) for MC-dropout scores")
         net = self._net
         device = next(net.parameters()).device
         net.eval()
-        if mc_dropout:
-            for mod in net.modules():
-                if isinstance(mod, nn.Dropout):
-                    mod.train()
-        out = np.empty(len(X), dtype=np.float64)
-        ctx = torch.no_grad() if mc_dropout else torch.inference_mode()
-        with ctx, threads():
-            for start in range(0, len(X), self.score_batch_size):
-                xb = torch.as_tensor(X[start:start + self.score_batch_size]).to(device)
-                out[start:start + len(xb)] = self._batch_score(net, xb).double().cpu().numpy()
+        def block(xb: np.ndarray) -> np.ndarray:
+            out: np.ndarray = self._batch_score(net, torch.as_tensor(xb).to(device)
+                                                ).double().cpu().numpy()
+            return out
+
+        with torch.inference_mode(), threads():
+            return score_in_blocks(block, np.asarray(X), self.score_batch_size)
+
+    def _in_blocks(self, fn: Any, X: np.ndarray) -> np.ndarray:
+        """``fn(net, x_block) -> Tensor`` over fixed blocks of rows (see ``_predict``)."""
+        net = self._net
+        device = next(net.parameters()).device
         net.eval()
-        return out
+
+        def block(xb: np.ndarray) -> np.ndarray:
+            out: np.ndarray = fn(net, torch.as_tensor(xb).to(device)).double().cpu().numpy()
+            return out
+
+        with torch.inference_mode(), threads():
+            return score_in_blocks(block, np.asarray(X), self.score_batch_size)
 
     def mc_scores(self, X: Any, passes: int, seed: int) -> np.ndarray:
-        """Scores from ``passes`` forward passes with dropout active, shape ``(passes, n)``."""
+        """Scores from ``passes`` forward passes with dropout active, shape ``(passes, n)``.
+
+        Pass ``p`` applies one dropout mask per dropout layer, drawn from ``(seed, p)``, to
+        every event: each pass is one network sampled from the dropout posterior, and an
+        event's score does not depend on the batch it is scored in.
+        """
         arr = self._prepared(X)
-        with seeded(seed):
-            return np.stack([self._predict(arr, mc_dropout=True) for _ in range(passes)])
+        with threads():
+            return np.stack([self._mc_pass(arr, int(seed), p) for p in range(int(passes))])
+
+    def _mc_pass(self, X: np.ndarray, seed: int, p: int) -> np.ndarray:
+        masks: dict[int, torch.Tensor] = {}
+        handles = []
+        drops = [m for m in self._net.modules() if isinstance(m, nn.Dropout)]
+        for i, mod in enumerate(drops):
+            def hook(mod: nn.Module, inp: tuple[torch.Tensor, ...], out: torch.Tensor,
+                     i: int = i) -> torch.Tensor:
+                x = inp[0]
+                if i not in masks:
+                    gen = torch.Generator().manual_seed(
+                        int(np.random.SeedSequence([seed, p, i]).generate_state(1)[0]))
+                    keep = 1.0 - float(mod.p)  # type: ignore[arg-type]
+                    m = torch.bernoulli(torch.full(tuple(x.shape[1:]), keep), generator=gen)
+                    masks[i] = (m / keep).to(dtype=x.dtype, device=x.device)
+                return x * masks[i]
+
+            handles.append(mod.register_forward_hook(hook))
+        try:
+            return self._predict(X)
+        finally:
+            for h in handles:
+                h.remove()
 
     # ---- state
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, Any]]:

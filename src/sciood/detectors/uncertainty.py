@@ -30,7 +30,15 @@ from typing import Any, Literal
 
 import numpy as np
 
-from sciood.detectors.base import Detector, LabelKind, detector_class, make, register
+from sciood.detectors.base import (
+    Detector,
+    LabelKind,
+    check_base_params,
+    detector_class,
+    extra_params,
+    make,
+    register,
+)
 from sciood.distributed import current_client, run_tasks, single_thread
 from sciood.errors import ConfigError
 
@@ -107,6 +115,15 @@ class Ensemble(_Wrapper):
     def __init__(self, *, base: str = "ae", n: int = 5, seed: int = 0,
                  score_mode: ScoreMode = "mean", **base_params: Any) -> None:
         self._store_wrapper(dict(locals()), base_params)
+
+    @classmethod
+    def _check_params(cls, params: dict[str, Any]) -> None:
+        if int(params["n"]) < 2:
+            raise ConfigError(f"an ensemble needs n >= 2 members, got {params['n']}")
+        if params["base"] in ("ensemble", "mc_dropout"):
+            raise ConfigError("ensemble base must be a plain detector, not a wrapper")
+        check_base_params("ensemble", params["base"],
+                          {**extra_params(cls, params), "seed": params["seed"]})
 
     def _fit_arrays(self, X: np.ndarray, y: Any, w: np.ndarray, obs: np.ndarray | None) -> None:
         self._check_mode()
@@ -188,6 +205,19 @@ class MCDropout(_Wrapper):
 
     def _base_kwargs(self) -> dict[str, Any]:
         return {**self._base_params, "dropout": self.dropout, "seed": self.seed}
+
+    @classmethod
+    def _check_params(cls, params: dict[str, Any]) -> None:
+        base = params["base"]
+        if "dropout" not in detector_class(base).param_names():
+            raise ConfigError(f"mc_dropout needs a torch detector with dropout; {base!r} "
+                              "has none")
+        if not 0 < float(params["dropout"]) < 1 or int(params["passes"]) < 2:
+            raise ConfigError("mc_dropout needs 0 < dropout < 1 and passes >= 2, got "
+                              f"dropout={params['dropout']}, passes={params['passes']}")
+        check_base_params("mc_dropout", base, {**extra_params(cls, params),
+                                               "dropout": params["dropout"],
+                                               "seed": params["seed"]})
 
     def _fit_arrays(self, X: np.ndarray, y: Any, w: np.ndarray, obs: np.ndarray | None) -> None:
         self._check_mode()

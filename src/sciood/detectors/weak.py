@@ -131,6 +131,10 @@ class _WeakBase(Supervised):
     ) -> None:
         self._store(locals())
 
+    @classmethod
+    def _check_params(cls, params: dict[str, Any]) -> None:
+        _region(params["signal_region"])
+
     # the Supervised options these detectors do not expose
     max_particles = 30
     encoder = "deepsets"
@@ -257,6 +261,10 @@ class _SidebandDensity:
     signal_region: Sequence[float]
     sideband_width: float | None
     seed: int
+
+    @classmethod
+    def _check_params(cls, params: dict[str, Any]) -> None:
+        _region(params["signal_region"])
 
     def _regions(self, obs: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
         in_sr, in_sb = sideband_masks(obs, self.signal_region, self.sideband_width)
