@@ -19,13 +19,16 @@ Users add processes without touching the code through a TOML/YAML process file, 
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Mapping, Sequence
+import re
+import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import tomllib
+import numpy as np
 
 from sciood.errors import ConfigError, UnknownNameError
 
@@ -56,6 +59,22 @@ COMMON_SETTINGS: tuple[str, ...] = (
 
 HADRONIC = "1 2 3 4 5"
 
+#: Beam energy [GeV] of every process (pp at √s = 13 TeV): no jet can carry more pT.
+BEAM_ENERGY = 6500.0
+#: Physical range of each selection cut (inclusive); outside it no event can ever pass.
+_SELECTION_RANGE: dict[str, tuple[float, float]] = {
+    "leading_pt_min": (0.0, BEAM_ENERGY),
+    "jet_eta_max": (0.1, 10.0),
+    "min_jets": (2, 20),
+    "jet_pt_min": (0.0, BEAM_ENERGY),
+}
+_SELECTION_WHY = {
+    "leading_pt_min": "GeV; a jet carries at most the beam energy, 6500 GeV at √s = 13 TeV",
+    "jet_eta_max": "|η| acceptance; 0.1 or more, the calorimeter ends at 4.9",
+    "min_jets": "the features need the two leading jets",
+    "jet_pt_min": "GeV; a jet carries at most the beam energy, 6500 GeV",
+}
+
 
 @dataclass(frozen=True)
 class Selection:
@@ -77,6 +96,26 @@ class Selection:
     jet_eta_max: float = 2.5
     min_jets: int = 2
     jet_pt_min: float = 20.0
+
+    def __post_init__(self) -> None:
+        for key, (low, high) in _SELECTION_RANGE.items():
+            value = getattr(self, key)
+            kind = int if key == "min_jets" else float
+            if isinstance(value, bool) or not isinstance(value, int | float | np.integer
+                                                          | np.floating):
+                raise ConfigError(f"selection.{key} must be a number, got {value!r}; write "
+                                  f"e.g. {key} = {getattr(_DEFAULT_SELECTION, key)}")
+            if not (math.isfinite(float(value)) and low <= float(value) <= high):
+                raise ConfigError(
+                    f"selection.{key} = {value!r} is outside the physical range "
+                    f"[{low:g}, {high:g}] ({_SELECTION_WHY[key]}); no event could pass it, "
+                    "so generation would never finish: choose a value in that range")
+            if kind is int and float(value) != int(value):
+                raise ConfigError(f"selection.{key} must be an integer, got {value!r}")
+            object.__setattr__(self, key, kind(value))
+
+
+_DEFAULT_SELECTION = Selection()
 
 
 @dataclass(frozen=True)
@@ -354,31 +393,127 @@ def get_process(
 
 
 # ---------------------------------------------------------------------- process files
+#: Largest process file read [bytes] (a catalogue of many processes is a few kB).
+MAX_FILE_BYTES = 1 << 20
+#: Most processes in one file, slices per process, setting lines per process and line length.
+MAX_PROCESSES = 200
+MAX_SLICES = 50
+MAX_LINES = 2000
+MAX_LINE_CHARS = 500
+
 _PROCESS_KEYS = {"name", "signal", "description", "settings", "selection", "mpi", "slices",
                  "label", "notes"}
 _SELECTION_KEYS = set(Selection.__dataclass_fields__)
+_SLICE_KEYS = {"settings", "fraction"}
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,63}")
+
+#: Setting lines sciood controls itself (prefixes, lower case: Pythia keys ignore case).
+RESERVED_SETTINGS: dict[str, str] = {
+    "random:": "the Pythia seed of every shard is derived from --seed (reproducibility)",
+    "beams:": "every process is pp at √s = 13 TeV (selection ranges and weights assume it)",
+    "partonlevel:mpi": "use the process key `mpi = true/false` (or --mpi/--no-mpi)",
+    "tune:": "the tune is set by the detector variant (--variant); a Tune line would reset it",
+}
 
 
 def _load_mapping(path: Path) -> Any:
-    text = path.read_text()
-    if path.suffix.lower() == ".toml":
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ConfigError(f"{path}: {size} bytes is larger than the {MAX_FILE_BYTES} allowed "
+                          "for a process file; is this the right file?")
+    try:
+        text = path.read_bytes()[: MAX_FILE_BYTES + 1].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc}); save the process file as "
+                          "UTF-8") from None
+    suffix = path.suffix.lower()
+    if suffix == ".toml":
         try:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
-    if path.suffix.lower() in (".yaml", ".yml"):
-        import yaml
+            raise ConfigError(f"{path}: invalid TOML (fix the syntax at the position shown): "
+                              f"{exc}") from None
+        except RecursionError:
+            raise ConfigError(f"{path}: nesting too deep to read; flatten the file") from None
+    if suffix in (".yaml", ".yml"):
+        from sciood.safe_yaml import load_yaml
 
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+        return load_yaml(text, source=str(path), max_bytes=MAX_FILE_BYTES)
     raise ConfigError(f"{path}: process files must end in .toml, .yaml or .yml")
 
 
-def _selection(spec: Mapping[str, Any]) -> Selection:
-    values: dict[str, Any] = {k: int(v) if k == "min_jets" else float(v) for k, v in spec.items()}
-    return replace(Selection(), **values)
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{where} must be a number, got {value!r} "
+                          f"({type(value).__name__}); write it without quotes")
+    return float(value)
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where} must be a string, got {value!r} ({type(value).__name__})")
+    return value
+
+
+def _selection(spec: Any, where: str) -> Selection:
+    if not isinstance(spec, Mapping) or set(spec) - _SELECTION_KEYS:
+        extra = sorted(set(spec) - _SELECTION_KEYS) if isinstance(spec, Mapping) else spec
+        raise ConfigError(f"{where}.selection: allowed keys are {sorted(_SELECTION_KEYS)}, "
+                          f"got unknown {extra!r}")
+    values: dict[str, Any] = {}
+    for key, value in spec.items():
+        _number(value, f"{where}.selection.{key}")
+        values[key] = value
+    try:
+        return replace(Selection(), **values)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _setting_lines(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [s for s in value.splitlines() if s.strip()]
+    if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+        raise ConfigError(f"{where} must be a list of Pythia setting lines (strings), got "
+                          f"{value!r:.80}")
+    if len(value) > MAX_LINES:
+        raise ConfigError(f"{where}: {len(value)} setting lines, more than the {MAX_LINES} "
+                          "allowed; is this the right file?")
+    lines = []
+    for line in value:
+        line = line.strip()
+        if len(line) > MAX_LINE_CHARS or "\n" in line or "\r" in line:
+            raise ConfigError(f"{where}: setting line {line[:60]!r}... is longer than "
+                              f"{MAX_LINE_CHARS} characters or spans lines; one setting "
+                              "per line")
+        low = line.lower().replace(" ", "")
+        for prefix, why in RESERVED_SETTINGS.items():
+            if low.startswith(prefix):
+                raise ConfigError(f"{where}: the setting {line!r} is not allowed in a "
+                                  f"process file: {why}")
+        lines.append(line)
+    return tuple(lines)
+
+
+def _slices(value: Any, where: str) -> tuple[Slice, ...]:
+    if not isinstance(value, list) or not value or len(value) > MAX_SLICES:
+        raise ConfigError(f"{where}.slices must be a list of 1 to {MAX_SLICES} tables "
+                          "{settings = [...], fraction = F}")
+    out = []
+    for i, item in enumerate(value):
+        at = f"{where}.slices[{i}]"
+        if not isinstance(item, Mapping) or set(item) - _SLICE_KEYS:
+            raise ConfigError(f"{at} must be a table with keys {sorted(_SLICE_KEYS)}, got "
+                              f"{item!r:.80}")
+        fraction = _number(item.get("fraction", 1.0), f"{at}.fraction")
+        if not (math.isfinite(fraction) and 0.0 < fraction <= 1.0):
+            raise ConfigError(f"{at}.fraction = {fraction!r} must be in (0, 1]")
+        out.append(Slice(_setting_lines(item.get("settings", []), f"{at}.settings"), fraction))
+    total = math.fsum(s.fraction for s in out)
+    if abs(total - 1.0) > 1e-9:
+        raise ConfigError(f"{where}.slices: fractions must be positive and sum to 1 "
+                          f"(got {total})")
+    return tuple(out)
 
 
 def _parse_process(spec: Any, where: str) -> Process:
@@ -386,38 +521,53 @@ def _parse_process(spec: Any, where: str) -> Process:
         raise ConfigError(f"{where}: a process must be a table/mapping, got {type(spec).__name__}")
     unknown = set(spec) - _PROCESS_KEYS
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: "
+        raise ConfigError(f"{where}: unknown key(s) {sorted(map(str, unknown))}; allowed: "
                           f"{sorted(_PROCESS_KEYS)}")
     for key in ("name", "signal", "settings"):
         if key not in spec:
             raise ConfigError(f"{where}: missing required key {key!r}")
     name = spec["name"]
-    if not isinstance(name, str) or not name.replace("_", "").replace(".", "").isalnum():
-        raise ConfigError(f"{where}: name {name!r} must be letters, digits, '_' or '.'")
-    if not isinstance(spec["signal"], bool):
-        raise ConfigError(f"{where}.signal must be true or false")
-    settings = spec["settings"]
-    if isinstance(settings, str):
-        settings = [s for s in settings.splitlines() if s.strip()]
-    if not isinstance(settings, Sequence) or not all(isinstance(s, str) for s in settings):
-        raise ConfigError(f"{where}.settings must be a list of Pythia setting lines")
-    sel = spec.get("selection", {})
-    if not isinstance(sel, Mapping) or set(sel) - _SELECTION_KEYS:
-        raise ConfigError(f"{where}.selection: allowed keys are {sorted(_SELECTION_KEYS)}")
-    slices = tuple(
-        Slice(tuple(s.get("settings", ())), float(s.get("fraction", 1.0)))
-        for s in spec.get("slices", [{}])
-    )
-    total = sum(s.fraction for s in slices)
-    if abs(total - 1.0) > 1e-9 or any(s.fraction <= 0 for s in slices):
-        raise ConfigError(f"{where}.slices: fractions must be positive and sum to 1 (got {total})")
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ConfigError(f"{where}: name {name!r} must start with a letter and be letters, "
+                          "digits, '_' or '.' (at most 64 characters)")
+    if name in CATALOGUE or name in ALIASES:
+        raise ConfigError(f"{where}: name {name!r} is a built-in process (see `sciood "
+                          "processes`); choose another name for your process")
+    where = f"{where} ({name})"
+    for key in ("signal", "mpi"):
+        if key in spec and not isinstance(spec[key], bool):
+            raise ConfigError(f"{where}.{key} must be true or false (unquoted), got "
+                              f"{spec[key]!r} ({type(spec[key]).__name__})")
+    label = spec.get("label")
+    if label is not None and (not isinstance(label, str) or not _NAME.fullmatch(label)):
+        raise ConfigError(f"{where}.label {label!r} must start with a letter and be letters, "
+                          "digits, '_' or '.' (at most 64 characters)")
     return Process(
-        name=name, is_signal=spec["signal"], description=str(spec.get("description", "")),
-        settings=tuple(s.strip() for s in settings), slices=slices,
-        selection=_selection(sel),
-        mpi=bool(spec.get("mpi", True)), label=spec.get("label"),
-        notes=str(spec.get("notes", "")),
+        name=name, is_signal=spec["signal"],
+        description=_text(spec.get("description", ""), f"{where}.description"),
+        settings=_setting_lines(spec["settings"], f"{where}.settings"),
+        slices=_slices(spec["slices"], where) if "slices" in spec else (Slice(),),
+        selection=_selection(spec.get("selection", {}), where),
+        mpi=spec.get("mpi", True), label=label,
+        notes=_text(spec.get("notes", ""), f"{where}.notes"),
     )
+
+
+def _items(data: Any, path: Path) -> list[Any]:
+    if isinstance(data, Mapping) and "process" in data:
+        if set(data) != {"process"}:
+            raise ConfigError(f"{path}: unknown top-level key(s) "
+                              f"{sorted(map(str, set(data) - {'process'}))}; a process file "
+                              "holds only `process` (TOML [[process]] tables)")
+        data = data["process"]
+    items = [data] if isinstance(data, Mapping) and data else data
+    if not isinstance(items, list) or not items:
+        raise ConfigError(f"{path}: expected one or more processes under 'process' (TOML "
+                          "[[process]] tables, YAML `process:` list); the file defines none")
+    if len(items) > MAX_PROCESSES:
+        raise ConfigError(f"{path}: {len(items)} processes, more than the {MAX_PROCESSES} "
+                          "allowed in one file; split it")
+    return items
 
 
 def load_process_file(path: str | os.PathLike[str], *, check_pythia: bool = True) -> dict[
@@ -435,12 +585,20 @@ def load_process_file(path: str | os.PathLike[str], *, check_pythia: bool = True
                     "32:onMode = off", "32:onIfAny = 5"]
         selection = { leading_pt_min = 800.0 }
 
+    Types are strict (``mpi = "false"`` is refused, not read as true), selection cuts must be
+    finite and physical (:class:`Selection`), names must not shadow a built-in process, and
+    lines that would override what sciood controls (``Random:``, ``Beams:``, ``Tune:``,
+    ``PartonLevel:MPI``; see :data:`RESERVED_SETTINGS`) are refused. YAML is read with
+    :func:`sciood.safe_yaml.load_yaml` (no tags, bounded aliases); files are at most
+    :data:`MAX_FILE_BYTES`.
+
     Parameters
     ----------
     path : path-like
         ``.toml``, ``.yaml`` or ``.yml`` file.
     check_pythia : bool
-        Feed every setting line to Pythia and report lines it rejects (needs ``pythia8mc``).
+        Feed every setting line to Pythia and report lines it rejects or would misread
+        (needs ``pythia8mc``).
 
     Returns
     -------
@@ -450,23 +608,20 @@ def load_process_file(path: str | os.PathLike[str], *, check_pythia: bool = True
     Raises
     ------
     ConfigError
-        Missing file, bad syntax, unknown keys, or a setting Pythia does not accept (the
-        line and Pythia's complaint are quoted).
+        Missing file, bad syntax, unknown keys, wrong types, or a setting Pythia does not
+        accept (the line and Pythia's complaint are quoted).
     """
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"process file {str(path)!r} does not exist")
-    data = _load_mapping(path)
-    items = data.get("process", data) if isinstance(data, Mapping) else data
-    if isinstance(items, Mapping):
-        items = [items]
-    if not isinstance(items, list) or not items:
-        raise ConfigError(f"{path}: expected one or more processes under 'process'")
-    procs = {}
+        what = "is a directory, not a file" if path.is_dir() else "does not exist"
+        raise ConfigError(f"process file {str(path)!r} {what}; pass the path of a .toml or "
+                          ".yaml process file")
+    items = _items(_load_mapping(path), path)
+    procs: dict[str, Process] = {}
     for i, spec in enumerate(items):
         proc = _parse_process(spec, f"{path.name}: process[{i}]")
         if proc.name in procs:
-            raise ConfigError(f"{path}: process name {proc.name!r} defined twice")
+            raise ConfigError(f"{path}: process name {proc.name!r} defined twice; rename one")
         procs[proc.name] = proc
     if check_pythia:
         from sciood.generate.pythia import check_settings

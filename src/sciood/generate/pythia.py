@@ -10,7 +10,9 @@ particles in Python.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -21,7 +23,8 @@ import numpy as np
 
 from sciood.errors import ConfigError, GenerationError, require
 
-__all__ = ["FinalState", "PythiaSource", "captured_stdout", "check_settings", "pythia_version"]
+__all__ = ["FinalState", "PythiaSource", "captured_stdout", "check_settings", "pythia_messages",
+           "pythia_version"]
 
 MAX_SEED = 900_000_000  # Pythia's Random:seed must be ≤ 900 000 000
 
@@ -59,13 +62,116 @@ def pythia_version() -> str:
     return version("pythia8mc")
 
 
+_INT = re.compile(r"[+-]?\d+")
+_FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_BOOL = {"on", "off", "true", "false", "yes", "no", "1", "0"}
+#: Particle-data properties and the value type Pythia parses them as (lower case).
+_PARTICLE_TYPES: dict[str, str] = {
+    **dict.fromkeys(("m0", "mwidth", "mmin", "mmax", "tau0"), "float+"),
+    **dict.fromkeys(("spintype", "chargetype", "coltype"), "int"),
+    **dict.fromkeys(("isresonance", "maydecay", "doexternaldecay", "isvisible",
+                     "doforcewidth", "varwidth"), "bool"),
+    "onmode": "onmode", "bratio": "float+", "memode": "int", "products": "ints",
+    **dict.fromkeys(("onifany", "onifall", "onifmatch", "offifany", "offifall",
+                     "offifmatch"), "ints"),
+    **dict.fromkeys(("onechannel", "addchannel"), "channel"),
+}
+
+
+def _is_float(text: str, *, positive: bool = False) -> bool:
+    if not _FLOAT.fullmatch(text):
+        return False
+    value = float(text)
+    return math.isfinite(value) and (value >= 0 or not positive)
+
+
+def _value_ok(kind: str, value: str) -> bool:
+    """Would Pythia read ``value`` as what it says, for a setting of type ``kind``?"""
+    tokens = value.replace(",", " ").split()
+    if kind == "bool":
+        return value.lower() in _BOOL
+    if kind == "int":
+        return bool(_INT.fullmatch(value))
+    if kind in ("float", "float+"):
+        return _is_float(value, positive=kind == "float+")
+    if kind == "onmode":
+        return value.lower() in _BOOL or bool(_INT.fullmatch(value))
+    if kind == "ints":
+        return bool(tokens) and all(_INT.fullmatch(t) for t in tokens)
+    if kind == "floats":
+        return bool(tokens) and all(_is_float(t) for t in tokens)
+    if kind == "channel":  # onMode bRatio meMode product...
+        return (len(tokens) >= 4 and bool(_INT.fullmatch(tokens[0]))
+                and _is_float(tokens[1], positive=True) and bool(_INT.fullmatch(tokens[2]))
+                and all(_INT.fullmatch(t) for t in tokens[3:]))
+    return True
+
+
+def _setting_kind(pythia: Any, key: str) -> str:
+    """Value type of a ``Group:name`` or ``id:property`` setting ("" = not checked here)."""
+    parts = key.split(":")
+    if parts[0].isdigit():
+        return _PARTICLE_TYPES.get(parts[-1].lower(), "")
+    settings = pythia.settings
+    for test, kind in ((settings.isFlag, "bool"), (settings.isMode, "int"),
+                       (settings.isParm, "float"), (settings.isMVec, "ints"),
+                       (settings.isPVec, "floats")):
+        if test(key):
+            return str(kind)
+    return ""
+
+
+def _check_value(pythia: Any, line: str, where: str) -> None:
+    """Refuse a value Pythia would silently misread (``6:m0 = abc`` is read as 0)."""
+    text = line.strip()
+    if not text or not text[0].isalnum():  # Pythia treats these as comments
+        return
+    key, sep, value = text.partition("=")
+    if not sep:
+        key, _, value = text.partition(" ")
+    key, value = key.strip().replace(" ", ""), value.strip()
+    kind = _setting_kind(pythia, key)
+    if kind and not _value_ok(kind, value):
+        expect = {"bool": "on or off", "int": "an integer", "float": "a finite number",
+                  "float+": "a finite number ≥ 0", "onmode": "on, off or an integer",
+                  "ints": "integers (PDG ids)", "floats": "finite numbers",
+                  "channel": "onMode bRatio meMode product1 product2 ... (integers, "
+                             "bRatio a number ≥ 0)"}[kind]
+        raise ConfigError(f"{where}: the setting {line!r} has value {value!r}, but "
+                          f"{key} takes {expect}; Pythia would silently misread it "
+                          f"(e.g. 'abc' as 0, '1d2' as 1): write {expect}")
+
+
 def _read(pythia: Any, lines: Sequence[str], where: str) -> None:
     for line in lines:
+        _check_value(pythia, line, where)
         with captured_stdout() as text:
             ok = pythia.readString(line)
         if not ok:
             complaint = " ".join(t.strip() for t in text if t.strip()) or "rejected"
             raise ConfigError(f"{where}: Pythia rejected the setting {line!r}: {complaint}")
+
+
+def pythia_messages(pythia: Any) -> list[str]:
+    """Pythia's error/warning/abort messages so far (from ``Pythia::stat``), in its words.
+
+    ``Print:quiet = on`` keeps Pythia from printing them as they happen; its statistics
+    block still lists every distinct message with a count.
+    """
+    with captured_stdout() as text:
+        pythia.stat()
+    msgs, inside = [], False
+    for raw in "".join(text).splitlines():
+        if "Error and Warning Messages Statistics" in raw:
+            inside = "End PYTHIA" not in raw
+            continue
+        if not inside:
+            continue
+        body = raw.strip().strip("|").strip()
+        count, _, message = body.partition(" ")
+        if count.isdigit() and message.strip():
+            msgs.append(message.strip())
+    return msgs
 
 
 def check_settings(lines: Sequence[str], *, where: str = "settings") -> None:
@@ -134,7 +240,16 @@ class PythiaSource:
         with captured_stdout() as text:
             ok = self.pythia.init()
         if not ok:
-            raise GenerationError(f"{where}: Pythia initialisation failed: {' '.join(text)[-800:]}")
+            msgs = pythia_messages(self.pythia)
+            printed = [t.strip() for t in "".join(text).splitlines()
+                       if any(w in t for w in ("Error", "Warning", "Abort"))]
+            msgs.sort(key=lambda m: (m.startswith("Abort"), m.startswith("Warning")))
+            reason = "; ".join(msgs or printed) or "Pythia gave no reason"
+            raise GenerationError(
+                f"{where}: Pythia initialisation failed: {reason[:1500]}. Fix the process "
+                "settings (a missing process switch, a decay channel that cannot open, a "
+                "mass or phase-space cut outside what the process can reach) and re-run the "
+                "same command; the same --out directory can be reused")
         self._charge: dict[int, float] = {}
         self._visible: dict[int, bool] = {}
         self.n_generated = 0

@@ -8,7 +8,15 @@ seed derived from ``(S, k, i)`` (≤ 9×10⁸ as Pythia requires) and its own de
 * the same command and seed give byte-identical shards whatever the number of workers;
 * a killed run is resumed by re-running the same command: complete shards (file + sidecar
   with matching SHA-256) are kept, missing ones are generated, nothing is duplicated;
-* the manifest (the commit point) is written only when every shard is in.
+* the manifest (the commit point) is written only when every shard is in;
+* generation is bounded: selection cuts outside their physical range are refused up front,
+  and a slice whose selection efficiency is, with overwhelming confidence, below
+  ``min_efficiency`` (default 10⁻⁴ selected per generated event) stops with a
+  :class:`~sciood.errors.GenerationError` naming the selection (:func:`efficiency_bound`);
+* a failed generation (Pythia refused to initialise, the efficiency floor) marks its claim
+  ``failed``, so a corrected command may reuse the same ``out`` (the failed attempt's shards
+  are replaced); a worker process that dies is retried (:data:`MAX_POOL_RESTARTS` times),
+  then the error says to re-run the same command, which resumes.
 
 Weights: each shard stores Pythia's per-event weight; the manifest's per-shard
 ``weight_scale`` = σ_slice / Σ_slice w_generated (in fb), where σ_slice is the
@@ -24,11 +32,13 @@ import json
 import logging
 import math
 import os
+import re
 import time
 import warnings
 import zlib
 from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,18 +49,36 @@ import pyarrow as pa
 from sciood.data import store
 from sciood.data.eventset import EventSet, constituent_column
 from sciood.distributed import check_shared_path, run_tasks
-from sciood.errors import ConfigError, CorruptDataError
+from sciood.errors import ConfigError, CorruptDataError, GenerationError
 from sciood.generate.detector import VARIANT_TUNES, get_card
 from sciood.generate.jets import FEATURES
 from sciood.generate.processes import Process, get_process, load_process_file
 from sciood.generate.pythia import MAX_SEED
 
-__all__ = ["ShardSpec", "generate", "plan_shards", "shard_seed"]
+__all__ = ["MIN_EFFICIENCY", "ShardSpec", "efficiency_bound", "generate", "plan_shards",
+           "shard_seed"]
 
 log = logging.getLogger(__name__)
 OBSERVABLES = ("mjj",)
 BATCH = 100
 SIDECAR_SUFFIX = ".json"
+CLAIM_NAME = "generation.json"
+#: Default floor on a slice's selection efficiency (selected / generated events).
+MIN_EFFICIENCY = 1e-4
+#: A slice is stopped only if its efficiency is below the floor at this one-sided confidence
+#: (checked after every batch, so the per-look level is tiny).
+STOP_CONFIDENCE = 1.0 - 1e-6
+#: Fresh worker pools started after a worker process died, before giving up.
+MAX_POOL_RESTARTS = 2
+#: Largest run seed (int64, so every JSON / Parquet reader keeps it exact).
+MAX_RUN_SEED = 2**63 - 1
+#: Most shards in one dataset (a huge ``n_events / shard_size`` would exhaust memory).
+MAX_SHARDS = 100_000
+#: Test-only fault injection: ``STEM`` or ``STEM:MARKER`` makes the pool worker running shard
+#: ``STEM`` exit abruptly (``os._exit``); with ``MARKER`` only while that file does not exist
+#: (it is created first, so the fault happens once).
+KILL_SHARD_ENV = "SCIOOD_TEST_KILL_SHARD"
+_SHARD_FILE = re.compile(r"(shard-\d+-\d{5}\.(parquet|json)|\.shard-.*\.tmp)")
 
 
 def shard_seed(seed: int, slice_index: int, shard_index: int, process: str) -> int:
@@ -72,6 +100,8 @@ class ShardSpec:
     mpi: bool
     directory: str
     keep_constituents: bool
+    config_hash: str = ""
+    min_efficiency: float = MIN_EFFICIENCY
 
     @property
     def stem(self) -> str:
@@ -92,19 +122,83 @@ class ShardSpec:
         return [*tune, *base]
 
 
-def plan_shards(process: Process, n_events: int, *, seed: int, variant: str, mpi: bool,
-                directory: str, shard_size: int, keep_constituents: bool) -> list[ShardSpec]:
-    """Split ``n_events`` selected events over slices (by fraction) and shards."""
-    specs = []
+def slice_counts(process: Process, n_events: int) -> list[int]:
+    """Selected events per slice: ``floor(fraction · n)``, the remainder to slice 0.
+
+    Raises
+    ------
+    ConfigError
+        A slice would get no events (the stitched sample would silently miss its
+        cross-section): the message says how many events are needed.
+    """
     fractions = np.array([s.fraction for s in process.slices])
     per_slice = np.floor(fractions * n_events).astype(int)
     per_slice[0] += n_events - per_slice.sum()  # remainder to the first slice
-    for k, n_k in enumerate(per_slice.tolist()):
+    empty = [k for k, n_k in enumerate(per_slice.tolist()) if n_k == 0]
+    if empty:
+        need = math.ceil(1.0 / float(fractions.min()) - 1e-9)
+        raise ConfigError(
+            f"{process.name}: {n_events} events leave p̂T slice(s) {empty} (fraction "
+            f"{fractions[empty[0]]:g}) with no events, so the stitched sample would miss their "
+            f"cross-section; request at least {need} events")
+    return [int(n) for n in per_slice]
+
+
+def plan_shards(process: Process, n_events: int, *, seed: int, variant: str, mpi: bool,
+                directory: str, shard_size: int, keep_constituents: bool,
+                config_hash: str = "", min_efficiency: float = MIN_EFFICIENCY
+                ) -> list[ShardSpec]:
+    """Split ``n_events`` selected events over slices (by fraction) and shards."""
+    specs = []
+    for k, n_k in enumerate(slice_counts(process, n_events)):
         for i in range(math.ceil(n_k / shard_size)):
             n_i = min(shard_size, n_k - i * shard_size)
             specs.append(ShardSpec(process, k, i, n_i, shard_seed(seed, k, i, process.name),
-                                   variant, mpi, directory, keep_constituents))
+                                   variant, mpi, directory, keep_constituents, config_hash,
+                                   min_efficiency))
     return specs
+
+
+def efficiency_bound(n_selected: int, n_generated: int,
+                     confidence: float = STOP_CONFIDENCE) -> float:
+    """One-sided Clopper-Pearson upper bound on a selection efficiency.
+
+    Parameters
+    ----------
+    n_selected, n_generated : int
+        Events passing the selection, events generated (``0 ≤ n_selected ≤ n_generated``).
+    confidence : float
+        Confidence level of the bound.
+
+    Returns
+    -------
+    float
+        ε such that P(observing ≤ ``n_selected`` | efficiency ε) = 1 − confidence; with no
+        selected event this is ≈ ln(1 / (1 − confidence)) / n_generated.
+    """
+    if n_generated <= 0 or n_selected >= n_generated:
+        return 1.0
+    from scipy.special import betaincinv
+
+    return float(betaincinv(n_selected + 1, n_generated - n_selected, confidence))
+
+
+def _check_efficiency(spec: ShardSpec, n_selected: int, n_generated: int) -> None:
+    """Stop a shard whose selection (almost surely) passes too few events to ever finish."""
+    bound = efficiency_bound(n_selected, n_generated)
+    if bound >= spec.min_efficiency:
+        return
+    sel = spec.process.selection
+    raise GenerationError(
+        f"{spec.process.name} (slice {spec.slice_index}): only {n_selected} of {n_generated} "
+        f"generated events passed the selection (leading_pt_min = {sel.leading_pt_min:g} GeV, "
+        f"jet_pt_min = {sel.jet_pt_min:g} GeV, jet_eta_max = {sel.jet_eta_max:g}, min_jets = "
+        f"{sel.min_jets}): its efficiency is below {bound:.2g}, under the floor "
+        f"min_efficiency = {spec.min_efficiency:g}, so {spec.n_selected} selected events "
+        f"would need more than {spec.n_selected / bound:.3g} generated ones. Loosen the "
+        "selection, or move Pythia's phase space towards it (PhaseSpace:pTHatMin / mHatMin "
+        "near the cut); or lower min_efficiency to accept the cost. The same --out can be "
+        "reused by the corrected command")
 
 
 def _shard_table(spec: ShardSpec, progress: Callable[[int], None] | None) -> tuple[
@@ -120,13 +214,16 @@ def _shard_table(spec: ShardSpec, progress: Callable[[int], None] | None) -> tup
     card = get_card(spec.variant)
     parts: list[dict[str, np.ndarray]] = []
     const: list[dict[str, tuple[np.ndarray, np.ndarray]]] = []
-    n_have, n_gen, sum_w = 0, 0, 0.0
+    n_have, n_gen, sum_w, n_passed = 0, 0, 0.0, 0
     batch = max(10, min(BATCH, 2 * spec.n_selected))
     while n_have < spec.n_selected:
         fs = source.next_batch(batch)
         jb = cluster_and_select(simulate(fs, card, rng), spec.process.selection)
         need = spec.n_selected - n_have
         sel = jb.selected
+        n_passed += len(sel)
+        if len(sel) < need:
+            _check_efficiency(spec, n_passed, source.n_generated)
         if len(sel) > need:  # the shard ends at the event that completes it
             last = sel[need - 1]
             n_used = last + 1
@@ -152,7 +249,8 @@ def _shard_table(spec: ShardSpec, progress: Callable[[int], None] | None) -> tup
     table = _to_table(spec, parts, const)
     stats = {"n_generated": n_gen, "sum_weights_generated": sum_w, "sigma_fb": sigma,
              "sigma_err_fb": sigma_err, "n_pythia": source.n_generated, "seed": spec.seed,
-             "slice": spec.slice_index, "shard": spec.shard_index}
+             "slice": spec.slice_index, "shard": spec.shard_index,
+             "config_hash": spec.config_hash}
     return table, stats
 
 
@@ -205,7 +303,9 @@ def _existing(spec: ShardSpec) -> dict[str, Any] | None:
         stats: dict[str, Any] = json.loads(spec.sidecar.read_text())
     except ValueError:
         return None
-    if stats.get("seed") != spec.seed or stats.get("rows") != spec.n_selected:
+    if (not isinstance(stats, dict) or stats.get("seed") != spec.seed
+            or stats.get("rows") != spec.n_selected
+            or stats.get("config_hash") != spec.config_hash):
         return None
     if store.sha256_file(spec.parquet) != stats.get("sha256"):
         log.warning("shard %s fails its checksum; regenerating it", spec.parquet)
@@ -229,11 +329,38 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _validate(n_events: Any, seed: Any, shard_size: Any, workers: Any) -> None:
-    for name, value, low in (("n_events", n_events, 1), ("shard_size", shard_size, 1),
-                             ("workers", workers, 1), ("seed", seed, 0)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-            raise ConfigError(f"{name} must be an integer ≥ {low}, got {value!r}")
+def _validate(process: Any, n_events: Any, seed: Any, shard_size: Any, workers: Any,
+              options: Mapping[str, Any]) -> None:
+    """Strict types and ranges of :func:`generate`'s arguments (nothing is coerced)."""
+    if not isinstance(process, str):
+        raise ConfigError(f"process must be a process name (str), got {process!r}; "
+                          "`sciood processes` lists them")
+    for name, value, low, high in (("n_events", n_events, 1, None),
+                                   ("shard_size", shard_size, 1, None),
+                                   ("workers", workers, 1, None),
+                                   ("seed", seed, 0, MAX_RUN_SEED)):
+        if (isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low
+                or (high is not None and value > high)):
+            bound = f"≥ {low}" if high is None else f"in [{low}, {high}]"
+            raise ConfigError(f"{name} must be an integer {bound}, got {value!r} "
+                              f"({type(value).__name__})")
+    if math.ceil(int(n_events) / int(shard_size)) > MAX_SHARDS:
+        raise ConfigError(f"n_events = {n_events} in shards of {shard_size} makes more than "
+                          f"{MAX_SHARDS} shards; raise shard_size (--shard-size)")
+    if not isinstance(options["variant"], str):
+        raise ConfigError(f"variant must be a name (str), got {options['variant']!r}")
+    for name in ("mpi", "keep_constituents"):
+        value = options[name]
+        if not (isinstance(value, bool | np.bool_) or (name == "mpi" and value is None)):
+            raise ConfigError(f"{name} must be True or False, got {value!r} "
+                              f"({type(value).__name__}); a string such as 'false' is not "
+                              "read as a boolean")
+    eff = options["min_efficiency"]
+    if (isinstance(eff, bool) or not isinstance(eff, int | float)
+            or not 0.0 <= float(eff) < 1.0):
+        raise ConfigError(f"min_efficiency must be a number in [0, 1), got {eff!r}")
+    if options["progress"] is not None and not callable(options["progress"]):
+        raise ConfigError(f"progress must be a callable or None, got {options['progress']!r}")
 
 
 def generate(
@@ -250,6 +377,7 @@ def generate(
     keep_constituents: bool = True,
     progress: Callable[[int], None] | None = None,
     client: Any = None,
+    min_efficiency: float = MIN_EFFICIENCY,
 ) -> EventSet:
     """Generate ``n_events`` selected events of ``process`` into the directory ``out``.
 
@@ -285,6 +413,12 @@ def generate(
         (and sidecars) to ``out``, which must be on storage shared by the workers; the
         manifest is written here once every shard is in.  A task whose worker dies is re-run
         elsewhere; the output is identical to an in-process run with the same seed.
+    min_efficiency : float
+        Floor on each slice's selection efficiency: a slice is stopped with a
+        :class:`~sciood.errors.GenerationError` once its efficiency is below this at a
+        one-sided confidence of 1 − 10⁻⁶ (:func:`efficiency_bound`; with no selected event,
+        after ≈ 14 / ``min_efficiency`` generated events). ``0`` disables the floor. Not part
+        of the dataset's identity (it cannot change the events, only whether generation stops).
 
     Returns
     -------
@@ -294,19 +428,27 @@ def generate(
     Raises
     ------
     ConfigError
-        Unknown process/variant, non-positive counts, or ``out`` holding a different dataset.
+        Unknown process/variant, wrong argument types (``mpi="false"``, a float ``n_events``),
+        out-of-range values, or ``out`` holding a different dataset.
     DataError
         ``out`` not writable.
+    GenerationError
+        Pythia refused to initialise (its reason quoted), a slice's selection efficiency is
+        below ``min_efficiency``, or worker processes kept dying (re-run the same command:
+        it resumes from the completed shards).
 
     Examples
     --------
     >>> es = generate("wprime_wz", 300, seed=1, out="data/wz")  # doctest: +SKIP
     """
-    _validate(n_events, seed, shard_size, workers)
+    _validate(process, n_events, seed, shard_size, workers,
+              {"variant": variant, "mpi": mpi, "keep_constituents": keep_constituents,
+               "min_efficiency": min_efficiency, "progress": progress})
     extra = load_process_file(process_file) if process_file is not None else None
     proc = get_process(process, extra=extra)
     get_card(variant)
     use_mpi = proc.mpi if mpi is None else bool(mpi)
+    keep_constituents = bool(keep_constituents)
     body = {"process": proc.to_dict(), "n_events": int(n_events), "seed": int(seed),
             "variant": variant, "mpi": use_mpi, "shard_size": int(shard_size),
             "keep_constituents": keep_constituents, "schema_version": store.SCHEMA_VERSION}
@@ -316,13 +458,20 @@ def generate(
     if done is not None:
         return done
     store.check_writable(directory)
+    slice_counts(proc, int(n_events))  # refuse an empty slice before claiming the directory
     _claim(directory, chash, body)
     check_shared_path(client, directory)
     specs = plan_shards(proc, int(n_events), seed=int(seed), variant=variant, mpi=use_mpi,
                         directory=str(directory), shard_size=int(shard_size),
-                        keep_constituents=keep_constituents)
+                        keep_constituents=keep_constituents, config_hash=chash,
+                        min_efficiency=float(min_efficiency))
     t0 = time.perf_counter()
-    stats = _run_all(specs, workers, progress, client)
+    try:
+        stats = _run_all(specs, workers, progress, client)
+    except GenerationError as exc:
+        if not isinstance(exc.__cause__, BrokenProcessPool):  # deterministic: never completes
+            _write_claim(directory, chash, body, status="failed", error=str(exc))
+        raise
     _remove_stale_temporaries(directory)
     manifest = _manifest(proc, specs, stats, body, chash, time.perf_counter() - t0)
     store.write_manifest(directory, manifest)
@@ -349,21 +498,48 @@ def _finished(directory: Path, chash: str) -> EventSet | None:
         return None
 
 
+def _shard_files(directory: Path) -> list[Path]:
+    """Shard files, sidecars and shard temporaries directly in ``directory`` (no others)."""
+    return sorted(p for p in directory.iterdir() if _SHARD_FILE.fullmatch(p.name)
+                  and (p.is_file() or p.is_symlink()))
+
+
 def _claim(directory: Path, chash: str, body: Mapping[str, Any]) -> None:
-    """Record which run owns a partially filled directory; refuse to mix two runs."""
-    claim = directory / "generation.json"
+    """Record which run owns a partially filled directory; refuse to mix two runs.
+
+    A claim of another configuration is taken over (its shard files removed) only if that
+    generation failed deterministically (status ``failed``: it can never complete) or left
+    no shard file; otherwise its completed shards are protected.
+    """
+    claim = directory / CLAIM_NAME
     if claim.is_file():
         try:
-            owner = json.loads(claim.read_text()).get("config_hash")
-        except ValueError:
-            owner = None
+            info = json.loads(claim.read_text())
+            owner, status = info.get("config_hash"), info.get("status", "running")
+        except (ValueError, AttributeError, UnicodeDecodeError):
+            owner, status = None, "running"
         if owner not in (None, chash):
-            raise ConfigError(
-                f"{str(directory)!r} holds an unfinished generation with other settings; "
-                "re-run that command to finish it, or choose another --out"
-            )
-    store.atomic_write_bytes(claim, json.dumps({"config_hash": chash, **body},
-                                               sort_keys=True, default=str).encode())
+            leftovers = _shard_files(directory)
+            if status != "failed" and leftovers:
+                raise ConfigError(
+                    f"{str(directory)!r} holds an unfinished generation with other settings "
+                    f"({len(leftovers)} shard files); re-run that command to finish it, or "
+                    "choose another --out")
+            if leftovers:
+                log.warning("%s: replacing %d shard files of a failed generation with other "
+                            "settings", directory, len(leftovers))
+            for path in leftovers:
+                path.unlink(missing_ok=True)
+    _write_claim(directory, chash, body, status="running")
+
+
+def _write_claim(directory: Path, chash: str, body: Mapping[str, Any], *, status: str,
+                 error: str = "") -> None:
+    info = {"config_hash": chash, **body, "status": status}
+    if error:
+        info["error"] = error
+    store.atomic_write_bytes(directory / CLAIM_NAME,
+                             json.dumps(info, sort_keys=True, default=str).encode())
 
 
 def _run_all(specs: list[ShardSpec], workers: int,
@@ -392,14 +568,70 @@ def _run_all(specs: list[ShardSpec], workers: int,
         for spec in todo:
             results[(spec.slice_index, spec.shard_index)] = _run_shard(spec, progress)
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(_run_shard, spec): spec for spec in todo}
-            for fut in as_completed(futures):
-                spec = futures[fut]
-                results[(spec.slice_index, spec.shard_index)] = fut.result()
-                if progress is not None:
-                    progress(spec.n_selected)
+        _run_pool(todo, workers, progress, results)
     return [results[(s.slice_index, s.shard_index)] for s in specs]
+
+
+def _pool_shard(spec: ShardSpec) -> dict[str, Any]:
+    """Worker-process entry point: :func:`_run_shard` plus the test-only fault hook."""
+    fault = os.environ.get(KILL_SHARD_ENV, "")
+    stem, _, marker = fault.partition(":")
+    if fault and stem == spec.stem and not (marker and Path(marker).exists()):
+        if marker:
+            Path(marker).touch()
+        os._exit(70)  # an abrupt death, as from SIGKILL or the OOM killer
+    return _run_shard(spec)
+
+
+def _run_pool(todo: list[ShardSpec], workers: int, progress: Callable[[int], None] | None,
+              results: dict[tuple[int, int], dict[str, Any]]) -> None:
+    """Run shards on local worker processes; start a fresh pool if a worker dies."""
+    remaining = list(todo)
+    broken: BrokenProcessPool | None = None
+    for attempt in range(MAX_POOL_RESTARTS + 1):
+        if attempt:
+            remaining = [s for s in remaining if (s.slice_index, s.shard_index) not in results]
+            for spec in remaining:  # shards the dead pool finished on disk are kept
+                have = _existing(spec)
+                if have is not None:
+                    results[(spec.slice_index, spec.shard_index)] = have
+            remaining = [s for s in remaining if (s.slice_index, s.shard_index) not in results]
+            if not remaining:
+                return
+            log.warning("a generation worker died (%s); restarting the pool for %d shards "
+                        "(attempt %d of %d)", broken, len(remaining), attempt, MAX_POOL_RESTARTS)
+        try:
+            _pool_pass(remaining, workers, progress, results)
+            return
+        except BrokenProcessPool as exc:
+            broken = exc
+    left = [s.stem for s in remaining if (s.slice_index, s.shard_index) not in results]
+    raise GenerationError(
+        f"a generation worker process died {MAX_POOL_RESTARTS + 1} times (killed by a signal "
+        f"or the out-of-memory killer?) with shards {left[:5]}{' ...' if len(left) > 5 else ''}"
+        f" unfinished; the {len(results)} completed shards are kept. Re-run the same command "
+        "to resume (with --workers 1 or more memory if workers keep dying)") from broken
+
+
+def _pool_pass(todo: list[ShardSpec], workers: int, progress: Callable[[int], None] | None,
+               results: dict[tuple[int, int], dict[str, Any]]) -> None:
+    """One pool over ``todo``; results of shards that finish are stored as they come."""
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)))
+    futures: dict[Future[dict[str, Any]], ShardSpec] = {}
+    try:
+        futures = {pool.submit(_pool_shard, spec): spec for spec in todo}
+        for fut in as_completed(futures):
+            spec = futures[fut]
+            results[(spec.slice_index, spec.shard_index)] = fut.result()
+            if progress is not None:
+                progress(spec.n_selected)
+    except BaseException:
+        for fut, spec in futures.items():  # keep what finished before the failure
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                results.setdefault((spec.slice_index, spec.shard_index), fut.result())
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _remove_stale_temporaries(directory: Path) -> None:
@@ -422,14 +654,14 @@ def _manifest(proc: Process, specs: list[ShardSpec], stats: list[dict[str, Any]]
         agg["sigma_n"] += st["sigma_fb"] * st["n_pythia"]
         agg["var_n2"] += (st["sigma_err_fb"] * st["n_pythia"]) ** 2
     n_py = {k: sum(s["n_pythia"] for s in stats if s["slice"] == k) for k in slices}
-    slice_info = []
+    slice_info: dict[int, dict[str, Any]] = {}
     for k, agg in sorted(slices.items()):
         sigma = agg["sigma_n"] / n_py[k]
-        slice_info.append({"slice": k, "settings": list(proc.slices[k].settings),
-                           "sigma_fb": sigma, "sigma_err_fb": math.sqrt(agg["var_n2"]) / n_py[k],
-                           "n_generated": agg["n_generated"],
-                           "sum_weights_generated": agg["sum_w"],
-                           "weight_scale": sigma / agg["sum_w"]})
+        slice_info[k] = {"slice": k, "settings": list(proc.slices[k].settings),
+                         "sigma_fb": sigma, "sigma_err_fb": math.sqrt(agg["var_n2"]) / n_py[k],
+                         "n_generated": agg["n_generated"],
+                         "sum_weights_generated": agg["sum_w"],
+                         "weight_scale": sigma / agg["sum_w"]}
     shards = []
     for spec, st in zip(specs, stats, strict=True):
         shards.append({"file": st["file"], "rows": st["rows"], "sha256": st["sha256"],
@@ -451,7 +683,7 @@ def _manifest(proc: Process, specs: list[ShardSpec], stats: list[dict[str, Any]]
             "mpi": body["mpi"],
             "tune_settings": list(VARIANT_TUNES[str(body["variant"])]),
             "detector_card": card.to_dict(),
-            "slices": slice_info,
+            "slices": [slice_info[k] for k in sorted(slice_info)],
             "weight_unit": "expected selected events per fb^-1",
             "versions": _versions(),
             "wall_seconds": round(seconds, 3),
