@@ -11,7 +11,6 @@ import pytest
 import sciood
 from sciood.data.eventset import EventSet
 from sciood.detectors import make
-from sciood.distributed import single_thread
 from sciood.errors import ConfigError, CorruptDataError, NotFittedError
 from sciood.scoring import needed_columns, score_events, score_store
 
@@ -37,8 +36,11 @@ def test_scores_aligned_with_the_store_and_equal_to_whole_set_scoring(store: Pat
     np.testing.assert_array_equal(scores.labels, es.labels)
     np.testing.assert_array_equal(scores.weights, es.weights)  # weight_scale applied
     np.testing.assert_array_equal(scores.column("mjj"), es.column("mjj"))
-    with single_thread():
-        np.testing.assert_array_equal(scores.column("score"), det.score(es))
+    # bit-identical to whole-set scoring, at any batch size, without pinning thread counts
+    whole = det.score(es)
+    np.testing.assert_array_equal(scores.column("score"), whole)
+    for size in (1, 13, 5000):
+        np.testing.assert_array_equal(score_events(det, es, batch_size=size)["score"], whole)
     man = json.loads((out / "manifest.json").read_text())
     assert [s["file"] for s in man["shards"]] == [f"scores-{i:05d}.parquet" for i in range(3)]
     prov = man["provenance"]
@@ -63,12 +65,20 @@ def test_column_representation_and_uncertainty(store: Path, tmp_path: Path) -> N
     assert scores.features == ("score", "score_std")
 
 
-def test_batches_do_not_change_scores(store: Path) -> None:
+@pytest.mark.parametrize("name", ["iforest", "flow", "svdd", "gmm", "knn"])
+def test_batches_do_not_change_scores(store: Path, tmp_path: Path, name: str) -> None:
     es = EventSet.read(store)
-    det = make("iforest", seed=0, features="physics").fit(es)
+    params = {"flow": {"epochs": 1, "transforms": 2, "hidden": [16, 16]},
+              "svdd": {"epochs": 1}, "iforest": {"n_estimators": 20},
+              "gmm": {"n_components": 2}}.get(name, {})
+    det = make(name, seed=0, features="physics", **params).fit(es)
     one = score_events(det, es, batch_size=1)["score"]
     np.testing.assert_array_equal(one, score_events(det, es, batch_size=1000)["score"])
     np.testing.assert_array_equal(one, det.score(es))
+    # shard boundaries (6 shards of 10) do not matter either
+    es.write(tmp_path / "small-shards", shard_size=10)
+    out = score_store(det, tmp_path / "small-shards", tmp_path / "s", batch_size=3)
+    np.testing.assert_array_equal(EventSet.read(out).column("score"), one)
 
 
 def test_rerun_replaces_a_larger_earlier_output(store: Path, tmp_path: Path) -> None:

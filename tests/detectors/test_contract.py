@@ -11,6 +11,7 @@ import pytest
 from sciood.data.eventset import EventSet
 from sciood.detectors import Detector, available, make
 from sciood.errors import ConfigError, DataError, NotFittedError, UnknownNameError
+from sciood.scoring import score_events
 
 # tiny settings so the whole contract runs in seconds; every other parameter is the default
 FAST: dict[str, dict[str, Any]] = {
@@ -129,6 +130,23 @@ def test_contract(name: str, fitted: dict, small_dijet: EventSet, tmp_path: Path
     X_nan.reshape(n, -1)[3, -1] = np.nan
     with pytest.raises(DataError, match="NaN or Inf"):
         build(name).fit(X_nan, labels_for(name, small_dijet))
+
+
+#: (offset, length) windows of the contract sample scored on their own
+WINDOWS = [(1, 1), (2, 5), (3, 64), (7, 200), (17, 433), (100, 350), (449, 1)]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_scores_do_not_depend_on_batch_or_offset(name: str, fitted: dict,
+                                                 small_dijet: EventSet) -> None:
+    """score(X)[k:k+L] == score(X[k:k+L]) bit for bit, and score_events at any batch size."""
+    det, X, scores = fitted[name]
+    for k, length in WINDOWS:
+        np.testing.assert_array_equal(det.score(X[k:k + length]), scores[k:k + length],
+                                      err_msg=f"window {k}:{k + length}")
+    for size in (97, 450):
+        got = score_events(det, small_dijet, batch_size=size)["score"]
+        np.testing.assert_array_equal(got, scores, err_msg=f"batch_size={size}")
 
 
 def test_jet_level_models_expose_per_jet_scores(fitted: dict) -> None:

@@ -40,7 +40,7 @@ from torch import nn
 from sciood.detectors.autoencoder import VAE, Decor
 from sciood.detectors.base import LabelKind, register
 from sciood.detectors.nets import SetEncoder, mlp, split_set
-from sciood.detectors.torchbase import TorchDetector, threads
+from sciood.detectors.torchbase import TorchDetector
 from sciood.errors import ConfigError, DataError
 
 __all__ = ["BackgroundClassifier", "EnergyScore", "MaxSoftmax", "OutlierExposureVAE",
@@ -225,10 +225,8 @@ class BackgroundClassifier(_ClassifierBase):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape ``(n, n_classes)`` (columns = :attr:`classes`)."""
-        arr = torch.as_tensor(self._prepared(X))
-        with torch.inference_mode(), threads():
-            logits = self._net(arr.to(next(self._net.parameters()).device))
-        return torch.softmax(logits / float(self.temperature), 1).double().cpu().numpy()
+        t = float(self.temperature)
+        return self._in_blocks(lambda net, x: torch.softmax(net(x) / t, 1), self._prepared(X))
 
 
 @register("msp")

@@ -118,6 +118,8 @@ class ConditionalFlow(TorchDetector):
     """
 
     name = "cond_flow"
+    #: rows per sampling pass (sampling is a fit-time tool of cathode, not a score)
+    sample_batch_size = 65_536
     standardize = False  # the caller maps features to flow space (LogitScaler)
 
     def __init__(
@@ -170,8 +172,8 @@ class ConditionalFlow(TorchDetector):
         device = next(net.parameters()).device
         out = [np.empty((0, int(self._input_shape[0]) - int(self.n_context)))]
         with seeded(seed), torch.no_grad():
-            for start in range(0, len(c), self.score_batch_size):
-                cb = torch.as_tensor(c[start:start + self.score_batch_size]).to(device)
+            for start in range(0, len(c), self.sample_batch_size):
+                cb = torch.as_tensor(c[start:start + self.sample_batch_size]).to(device)
                 out.append(net.flow(cb).sample().double().cpu().numpy())
         return np.concatenate(out)
 
