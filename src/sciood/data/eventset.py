@@ -38,11 +38,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sciood.data import store
-from sciood.errors import DataError
+from sciood.errors import CorruptDataError, DataError
 
 __all__ = ["CONSTITUENT_COORDS", "EventSet", "constituent_column"]
 
-REQUIRED = ("label", "is_signal", "weight")
+REQUIRED = store.REQUIRED_COLUMNS
 CONSTITUENT_COORDS = ("pt", "eta", "phi")
 
 
@@ -363,14 +363,32 @@ class EventSet:
             Output directory (created). An existing manifest there is replaced.
         shard_size : int
             Rows per shard.
+
+        Raises
+        ------
+        DataError
+            ``shard_size`` is not a positive integer; a weight is NaN or ±inf (negative
+            weights are legal); the directory cannot be written (disk full, read-only, ...:
+            the path is named and no partial file is left).
         """
-        if shard_size <= 0:
-            raise DataError(f"shard_size must be positive, got {shard_size}")
+        if isinstance(shard_size, bool) or not isinstance(shard_size, int) or shard_size <= 0:
+            raise DataError(f"shard_size must be a positive integer, got {shard_size!r}")
+        problems = store.check_events_table(self._table, "the EventSet")
+        if problems:
+            raise DataError(f"cannot write {str(path)!r}: {'; '.join(problems)}; fix the "
+                            "weights (or drop those events) before writing")
         directory = store.check_writable(path)
+        # The old manifest, if any, is invalid from the first shard on: remove it first, so an
+        # interrupted write (disk full, kill) leaves "not a complete dataset", never a mix.
+        (directory / store.MANIFEST_NAME).unlink(missing_ok=True)
         entries = []
         for i, start in enumerate(range(0, max(len(self), 1), shard_size)):
             part = self._table.slice(start, shard_size)
             entries.append(store.write_shard(part, directory / f"shard-{i:05d}.parquet"))
+        keep = {e["file"] for e in entries}
+        for stale in directory.glob("shard-*.parquet"):  # shards of an earlier, larger set
+            if stale.name not in keep:
+                stale.unlink(missing_ok=True)
         store.write_manifest(directory, self.manifest_body(entries))
         return directory
 
@@ -401,23 +419,46 @@ class EventSet:
         Raises
         ------
         CorruptDataError
-            Missing manifest, missing/corrupted/truncated shard (the file is named).
+            Missing, malformed, inconsistent or modified manifest; missing, corrupted or
+            truncated shard (the file is named); a shard with null labels / flags / weights or
+            a non-finite weight (negative weights are legal); shards with different columns.
+            See :mod:`sciood.data.store`.
+        DataError
+            A requested column is not in the store.
         """
         manifest = store.read_manifest(path)
+        if not manifest["shards"]:
+            raise DataError(f"dataset {str(path)!r} lists no shards")
         want = None
         if columns is not None:
+            if isinstance(columns, str):
+                raise DataError("columns takes a list of column names, not a single string")
             want = list(dict.fromkeys([*REQUIRED, *columns]))
-        tables = []
+        tables: list[pa.Table] = []
         for entry in manifest["shards"]:
             t = store.read_shard(path, entry, columns=want, verify=verify)
             scale = float(entry.get("weight_scale", 1.0))
+            problems = store.check_events_table(t, f"shard {entry['file']!r}", scale)
+            if problems:
+                raise CorruptDataError(f"dataset {str(path)!r}: {'; '.join(problems)}; "
+                                       "regenerate the dataset (or fix the weights at source)")
+            if tables and not t.schema.remove_metadata().equals(
+                    tables[0].schema.remove_metadata()):
+                raise CorruptDataError(
+                    f"dataset {str(path)!r}: shard {entry['file']!r} has columns "
+                    f"{t.schema.names} (or types) unlike the first shard's "
+                    f"{tables[0].schema.names}; regenerate the dataset")
             if scale != 1.0:
                 w = pc.multiply(t.column("weight").cast(pa.float64()), pa.scalar(scale))
                 t = t.set_column(t.column_names.index("weight"), "weight", w)
             tables.append(t)
-        if not tables:
-            raise DataError(f"dataset {str(path)!r} lists no shards")
         table = pa.concat_tables(tables)
+        roles = [*manifest.get("observables", []), *manifest.get("features", [])]
+        absent = [c for c in roles if c not in table.column_names]
+        if absent and columns is None:
+            raise CorruptDataError(
+                f"the manifest of {str(path)!r} names column(s) {absent} as observables/"
+                f"features, but its shards have no such columns; regenerate the dataset")
         feats = [f for f in manifest.get("features", []) if f in table.column_names]
         obs = [o for o in manifest.get("observables", []) if o in table.column_names]
         return cls(table, observables=obs, features=feats,
