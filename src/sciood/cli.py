@@ -159,11 +159,20 @@ def _print_summary(es: object, title: str) -> None:
 
 @app.command()
 def info(path: Annotated[Path, typer.Argument(help="Dataset directory.")]) -> None:
-    """Verify a dataset's checksums and print its summary and provenance."""
+    """Verify a dataset (manifest, checksums, weights) and print its summary and provenance.
+
+    Exits with code 2, listing every problem, if anything is inconsistent.
+    """
+    from sciood.data import store
     from sciood.data.eventset import EventSet
 
+    problems = store.verify(path)
+    for problem in problems:
+        console.print(f"[bold red]error:[/] {problem}")
+    if problems:
+        raise typer.Exit(2)
     try:
-        es = EventSet.read(path)
+        es = EventSet.read(path, verify=False)  # every shard was just verified
     except SciOODError as exc:
         _fail(exc)
     _print_summary(es, title=str(path))
