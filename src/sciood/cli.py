@@ -220,6 +220,10 @@ SchedulerOpt = Annotated[str | None, typer.Option(
     "--scheduler", help="Dask scheduler address (tcp://host:8786) or scheduler file.")]
 WorkersOpt = Annotated[int | None, typer.Option(
     "--workers", min=1, help="Start a local Dask cluster with this many worker processes.")]
+ForceOpt = Annotated[bool, typer.Option(
+    "--force", help="The run directory holds the run of another config: replace that run's "
+    "outputs (without --force such a directory is refused; a directory holding files sciood "
+    "did not write is always refused).")]
 
 
 def _load(config: Path, out: Path | None, scheduler: str | None = None,
@@ -239,7 +243,7 @@ def _load(config: Path, out: Path | None, scheduler: str | None = None,
 
 def _run_stage(config: Path, until: str, *, out: Path | None = None, quiet: bool = False,
                as_json: bool = False, scheduler: str | None = None,
-               workers: int | None = None) -> None:
+               workers: int | None = None, force: bool = False) -> None:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -262,7 +266,8 @@ def _run_stage(config: Path, until: str, *, out: Path | None = None, quiet: bool
         with Progress(*columns, console=console, disable=quiet or as_json) as bar:
             silent = quiet or as_json
             result = run(cfg, until=until,  # type: ignore[arg-type]
-                         quiet=silent, progress=None if silent else _RichProgress(bar))
+                         quiet=silent, progress=None if silent else _RichProgress(bar),
+                         force=force)
     except SciOODError as exc:
         _fail(exc)
     except Exception as exc:  # a runtime failure: message + exit code 1
@@ -318,54 +323,57 @@ def _window(w: object) -> str:
 
 @app.command()
 def run(config: ConfigArg, out: OutOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False,
-        scheduler: SchedulerOpt = None, workers: WorkersOpt = None) -> None:
+        scheduler: SchedulerOpt = None, workers: WorkersOpt = None,
+        force: ForceOpt = False) -> None:
     """Run the whole pipeline: generate, split, train, score, evaluate, hunt, report.
 
     Every stage is cached in the run directory under a hash of its inputs: re-running
     redoes only what changed, and a killed run resumes at the interrupted stage.
-    Writes RUN/results.json and RUN/report.html. Exit codes: 0 ok, 2 bad config, 1 failure.
+    Writes RUN/results.json and RUN/report.html. Exit codes: 0 ok, 2 bad config or an --out
+    that holds another config's run (see --force) or foreign files, 1 failure (incl. another
+    run already writing into --out, disk full, read-only output).
     """
     _run_stage(config, "report", out=out, quiet=quiet, as_json=as_json, scheduler=scheduler,
-               workers=workers)
+               workers=workers, force=force)
 
 
 @app.command()
 def train(config: ConfigArg, out: OutOpt = None, quiet: QuietOpt = False,
-          as_json: JsonOpt = False) -> None:
+          as_json: JsonOpt = False, force: ForceOpt = False) -> None:
     """Generate (or reuse) the events and train every detector of CONFIG (RUN/models/)."""
-    _run_stage(config, "train", out=out, quiet=quiet, as_json=as_json)
+    _run_stage(config, "train", out=out, quiet=quiet, as_json=as_json, force=force)
 
 
 @app.command()
 def score(config: ConfigArg, out: OutOpt = None, quiet: QuietOpt = False,
           as_json: JsonOpt = False, scheduler: SchedulerOpt = None,
-          workers: WorkersOpt = None) -> None:
+          workers: WorkersOpt = None, force: ForceOpt = False) -> None:
     """Run up to scoring: every detector scores every test variant (RUN/scores/)."""
     _run_stage(config, "score", out=out, quiet=quiet, as_json=as_json, scheduler=scheduler,
-               workers=workers)
+               workers=workers, force=force)
 
 
 @app.command()
 def evaluate(config: ConfigArg, out: OutOpt = None, quiet: QuietOpt = False,
              as_json: JsonOpt = False, scheduler: SchedulerOpt = None,
-             workers: WorkersOpt = None) -> None:
+             workers: WorkersOpt = None, force: ForceOpt = False) -> None:
     """Run up to the evaluation: per-class metrics, robustness, sculpting (RUN/evaluate/)."""
     _run_stage(config, "evaluate", out=out, quiet=quiet, as_json=as_json, scheduler=scheduler,
-               workers=workers)
+               workers=workers, force=force)
 
 
 @app.command()
 def hunt(config: ConfigArg, out: OutOpt = None, quiet: QuietOpt = False,
-         as_json: JsonOpt = False) -> None:
+         as_json: JsonOpt = False, force: ForceOpt = False) -> None:
     """Run up to the bump hunt, CLs limit and injection scan (RUN/hunt/hunt.json)."""
-    _run_stage(config, "hunt", out=out, quiet=quiet, as_json=as_json)
+    _run_stage(config, "hunt", out=out, quiet=quiet, as_json=as_json, force=force)
 
 
 @app.command()
 def report(config: ConfigArg, out: OutOpt = None, quiet: QuietOpt = False,
-           as_json: JsonOpt = False) -> None:
+           as_json: JsonOpt = False, force: ForceOpt = False) -> None:
     """Write RUN/results.json and RUN/report.html (running any stage not yet cached)."""
-    _run_stage(config, "report", out=out, quiet=quiet, as_json=as_json)
+    _run_stage(config, "report", out=out, quiet=quiet, as_json=as_json, force=force)
 
 
 def _demo_config() -> Path:

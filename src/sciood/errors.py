@@ -14,6 +14,9 @@ __all__ = [
     "GenerationError",
     "MissingDependencyError",
     "NotFittedError",
+    "OutputError",
+    "RunDirectoryError",
+    "RunLockedError",
     "SciOODError",
     "StatisticsError",
     "UnknownNameError",
@@ -64,6 +67,26 @@ class NotFittedError(SciOODError, RuntimeError):
 
 class StatisticsError(SciOODError, RuntimeError):
     """A statistical procedure cannot give a trustworthy number (fit failed, empty window)."""
+
+
+class RunDirectoryError(ConfigError):
+    """A run directory (``--out``) may not be used: it holds another config's run or files
+    sciood did not write, or a delete would leave it.  Exit code 2 (bad usage)."""
+
+
+class RunLockedError(SciOODError, RuntimeError):
+    """Another process is running into the same run directory (its lock is held)."""
+
+
+class OutputError(SciOODError, OSError):
+    """Output cannot be written: disk full, file too large, read-only file system, permission.
+
+    Constructed like ``OSError(errno, message, filename)``; ``str()`` is the message, which
+    names the path and the fix.
+    """
+
+    def __str__(self) -> str:
+        return str(self.strerror) if self.strerror else super().__str__()
 
 
 class MissingDependencyError(SciOODError, ImportError):

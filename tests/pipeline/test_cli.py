@@ -27,7 +27,7 @@ def _bad(kind, tmp_path):
     body["output"] = str(tmp_path / "out")
     if kind == "unknown detector":
         body["detectors"].append({"name": "iforst"})
-        return body, "detectors.3.name: unknown detector 'iforst' (did you mean 'iforest'?)"
+        return body, "detectors[3].name: unknown detector 'iforst' (did you mean 'iforest'?)"
     if kind == "typo'd key":
         body["statistcs"] = body.pop("statistics")
         return body, "statistcs: unknown key (did you mean 'statistics'?)"

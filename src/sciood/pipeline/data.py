@@ -10,6 +10,10 @@ writes, in ``RUN/split/``, the training store ``train/`` and one test store per 
 (``test-sim/``, ``test-data/``, ...).  Non-``sim`` variants are generated at the size of the
 ``sim`` test split and used whole as test sets.  Weights stay in expected events per fb⁻¹ of
 the *full* process: a part holding a fraction f of a sample has its weights divided by f.
+
+The split's cache key uses each sample's *content key* (:func:`content_key`: the manifest
+without wall times or other non-deterministic fields), so regenerating identical events (e.g.
+after clearing ``data.cache_dir``) leaves every downstream stage cached.
 """
 
 from __future__ import annotations
@@ -26,11 +30,14 @@ import numpy as np
 from sciood.config import RunConfig
 from sciood.data import store
 from sciood.data.eventset import EventSet
-from sciood.pipeline.cache import StageRecord, stage_dir, stage_key
+from sciood.errors import SciOODError
+from sciood.pipeline.cache import StageRecord, deterministic, stage_dir, stage_key
 from sciood.pipeline.compute import Compute
 from sciood.pipeline.progress import Progress
+from sciood.pipeline.rundir import output_error
 
-__all__ = ["Sample", "SplitOutput", "generate_samples", "split_samples", "test_size"]
+__all__ = ["Sample", "SplitOutput", "content_key", "generate_samples", "split_samples",
+           "test_size"]
 
 
 @dataclass
@@ -42,6 +49,7 @@ class Sample:
     n_events: int
     path: Path
     manifest_sha256: str
+    content_key: str = ""
     events: EventSet | None = None
 
     def load(self) -> EventSet:
@@ -118,15 +126,34 @@ def generate_samples(cfg: RunConfig, progress: Progress, compute: Compute,
         complete = (out / store.MANIFEST_NAME).is_file()
         t0 = time.perf_counter()
         with progress.task(f"generate {process} ({variant})", None if complete else n) as adv:
-            es = sciood.generate(
-                process, n, seed=d.seed, variant=variant, out=out, process_file=d.process_file,
-                mpi=d.mpi, shard_size=d.shard_size, keep_constituents=d.keep_constituents,
-                progress=adv, client=None if complete else compute.client())
+            try:
+                es = sciood.generate(
+                    process, n, seed=d.seed, variant=variant, out=out,
+                    process_file=d.process_file, mpi=d.mpi, shard_size=d.shard_size,
+                    keep_constituents=d.keep_constituents, progress=adv,
+                    client=None if complete else compute.client())
+            except OSError as exc:
+                if isinstance(exc, SciOODError):
+                    raise
+                raise output_error(exc, d.cache_dir, f"generate/{process}/{variant}",
+                                   option="data.cache_dir") from exc
         sha = store.sha256_file(out / store.MANIFEST_NAME)
-        records.append(StageRecord(f"generate/{process}/{variant}", sha[:16], complete,
+        ckey = content_key(out)
+        records.append(StageRecord(f"generate/{process}/{variant}", ckey, complete,
                                    time.perf_counter() - t0, {"path": str(out)}))
-        samples.append(Sample(process, variant, n, out, sha, es))
+        samples.append(Sample(process, variant, n, out, sha, ckey, es))
     return samples
+
+
+def content_key(directory: Path) -> str:
+    """Key of a dataset's *content*: its manifest without non-deterministic fields.
+
+    The manifest lists every shard's SHA-256, so the key changes exactly when the events do;
+    ``provenance.wall_seconds`` (and any other wall time, date or host name) is left out.
+    """
+    body = json.loads((directory / store.MANIFEST_NAME).read_text(encoding="utf-8"))
+    body.pop(getattr(store, "CHECKSUM_KEY", "manifest_sha256"), None)  # covers wall times
+    return stage_key("dataset", deterministic(body))
 
 
 def _rng(seed: int, process: str) -> np.random.Generator:
@@ -169,10 +196,10 @@ def split_samples(cfg: RunConfig, samples: list[Sample], run_dir: Path,
                   progress: Progress, records: list[StageRecord]) -> SplitOutput:
     """Write the training store and the per-variant test stores (cached by sample hashes)."""
     d = cfg.data
-    key = stage_key("split", [(s.process, s.variant, s.manifest_sha256) for s in samples],
+    key = stage_key("split", [(s.process, s.variant, s.content_key) for s in samples],
                     d.train_fraction, d.seed)
     out = SplitOutput(key, run_dir / "split", list(d.variants))
-    with stage_dir(out.directory, key, "split", records) as (directory, cached):
+    with stage_dir(out.directory, key, "split", records, root=run_dir) as (directory, cached):
         if cached:
             progress.message("split: reused")
             return out

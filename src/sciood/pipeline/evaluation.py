@@ -183,8 +183,8 @@ def evaluate_models(cfg: RunConfig, models: list[TrainedModel], stores: dict[str
     results, notes = [], []
     for m in models:
         scores = _scores(cfg, stores[m.label], tests, split)
-        with stage_dir(dirs[m.label], keys[m.label], f"evaluate/{m.label}", records) as (
-                d, cached):
+        with stage_dir(dirs[m.label], keys[m.label], f"evaluate/{m.label}", records,
+                       root=run_dir) as (d, cached):
             if cached:
                 res = _load(d, m.label, scores)
                 own = json.loads((d / notes_file).read_text())

@@ -178,7 +178,7 @@ def run_hunt(cfg: RunConfig, test: EventSet | None, scores: dict[str, np.ndarray
     """
     if not cfg.statistics.enabled:
         return None, None
-    with stage_dir(run_dir / "hunt", key, "hunt", records) as (d, cached):
+    with stage_dir(run_dir / "hunt", key, "hunt", records, root=run_dir) as (d, cached):
         if cached and not need_objects:
             return None, json.loads((d / "hunt.json").read_text())
         if test is None or scores is None:

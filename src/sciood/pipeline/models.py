@@ -136,7 +136,8 @@ def train_models(cfg: RunConfig, split: SplitOutput, run_dir: Path, progress: Pr
         data = cfg.data.injection.model_dump() if weak and cfg.data.injection else None
         key = stage_key("train", split.key, spec.name, params, weak, data)
         directory = run_dir / "models" / spec.key
-        with stage_dir(directory, key, f"train/{spec.key}", records) as (d, cached):
+        with stage_dir(directory, key, f"train/{spec.key}", records, root=run_dir) as (
+                d, cached):
             if cached:
                 meta = json.loads((d / "train.json").read_text())
                 progress.message(f"train {spec.key}: reused")
@@ -177,7 +178,8 @@ def score_models(models: list[TrainedModel], split: SplitOutput, run_dir: Path,
         for variant in split.variants:
             key = score_key(m, split, variant)
             directory = run_dir / "scores" / m.label / variant
-            with stage_dir(directory, key, f"score/{m.label}/{variant}", records) as (d, cached):
+            with stage_dir(directory, key, f"score/{m.label}/{variant}", records,
+                           root=run_dir) as (d, cached):
                 if not cached:
                     with progress.task(f"score {m.label} on {variant}", None):
                         score_store(m.path, split.test(variant), d, client=compute.client())
@@ -191,5 +193,19 @@ def score_key(model: TrainedModel, split: SplitOutput, variant: str) -> str:
 
 
 def read_scores(path: Path) -> np.ndarray:
-    """The ``score`` column of a score store, shape ``(n_events,)``."""
-    return EventSet.read(path, columns=["score"]).column("score").astype(np.float64)
+    """The ``score`` column of a score store, shape ``(n_events,)``.
+
+    Raises
+    ------
+    CorruptDataError
+        The store was damaged after its stage checked it; the fix is to re-run the same
+        command (the score stage verifies its checksums and recomputes a damaged store).
+    """
+    from sciood.errors import CorruptDataError
+
+    try:
+        return EventSet.read(path, columns=["score"]).column("score").astype(np.float64)
+    except CorruptDataError as exc:
+        raise CorruptDataError(f"score store {str(path)!r} is damaged ({exc}); re-run the same "
+                               "sciood command: the score stage checks its files and "
+                               "recomputes a damaged store") from None

@@ -1,4 +1,10 @@
-"""``run(config)``: the stages in order, each reused when its inputs did not change."""
+"""``run(config)``: the stages in order, each reused when its inputs did not change.
+
+Before anything is written the run directory is claimed (:func:`sciood.pipeline.rundir.claim`:
+empty, or a run of the same config ``name``; another config's run only with ``force``) and
+locked for the whole run (:func:`sciood.pipeline.rundir.locked`: a second run into it is
+refused; the lock dies with its process).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from sciood.config import RunConfig, load_config
 from sciood.data.eventset import EventSet
 from sciood.data.store import atomic_write_bytes
 from sciood.errors import ConfigError
+from sciood.pipeline import rundir
 from sciood.pipeline.cache import MARKER, StageRecord, is_done, stage_dir, stage_key
 from sciood.pipeline.compute import Compute
 from sciood.pipeline.data import generate_samples, split_samples
@@ -116,7 +123,8 @@ def _write_report(run_dir: Path, inputs: Any, notes: list[str]) -> Path | None:
 
 
 def run(config: RunConfig | str | Path, *, out: str | Path | None = None, quiet: bool = False,
-        until: Stage = "report", progress: Progress | None = None) -> RunResult:
+        until: Stage = "report", progress: Progress | None = None,
+        force: bool = False) -> RunResult:
     """Run the pipeline of ``config``: generate -> split -> train -> score -> evaluate -> hunt
     -> report.
 
@@ -135,6 +143,11 @@ def run(config: RunConfig | str | Path, *, out: str | Path | None = None, quiet:
         Stop after this stage (one of :data:`STAGES`).
     progress : Progress, optional
         Receiver of progress (the CLI's rich bars).
+    force : bool
+        The run directory may hold the run of *another* config: its sciood outputs
+        (:data:`sciood.pipeline.rundir.SCIOOD_ENTRIES`) are deleted first.  Without it such a
+        directory is refused.  A directory holding files sciood did not write is always
+        refused.
 
     Returns
     -------
@@ -144,6 +157,12 @@ def run(config: RunConfig | str | Path, *, out: str | Path | None = None, quiet:
     ------
     ConfigError
         Invalid configuration (nothing is written).
+    RunDirectoryError
+        The run directory holds another config's run (without ``force``) or foreign files.
+    RunLockedError
+        Another process is running into the same directory.
+    OutputError
+        The run directory cannot be written (disk full, read-only, ...), naming the path.
     SciOODError
         A stage failed (finished stages stay cached).
 
@@ -158,8 +177,21 @@ def run(config: RunConfig | str | Path, *, out: str | Path | None = None, quiet:
     cfg = _resolve(config, out)
     prog = _progress(quiet, progress)
     run_dir = cfg.run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
+    rundir.claim(run_dir, cfg.name, force=force)  # before anything is written
+    with rundir.output_errors(run_dir, "setup"):
+        run_dir.mkdir(parents=True, exist_ok=True)
+    with rundir.locked(run_dir):
+        if rundir.claim(run_dir, cfg.name, force=force) == "replace":  # again, locked
+            rundir.replace(run_dir)
+        with rundir.output_errors(run_dir, "setup"):
+            atomic_write_bytes(run_dir / "config.json",
+                               json.dumps(cfg.to_dict(), indent=1).encode())
+        return _stages(cfg, run_dir, prog, until, t0)
+
+
+def _stages(cfg: RunConfig, run_dir: Path, prog: Progress, until: Stage,
+            t0: float) -> RunResult:
+    """The stages of :func:`run` (the run directory is claimed and locked)."""
     records: list[StageRecord] = []
 
     def done(results: dict[str, Any] | None = None, report: Path | None = None,
@@ -210,7 +242,7 @@ def run(config: RunConfig | str | Path, *, out: str | Path | None = None, quiet:
     if until == "hunt":
         return done(notes=notes)
     if not report_cached:  # e.g. report.html deleted: redo the stage even if its key matches
-        (run_dir / "report" / MARKER).unlink(missing_ok=True)
+        rundir.remove_inside(run_dir / "report" / MARKER, run_dir)
     return _report(cfg, run_dir, rkey, split, models, results, tests, hunt, hunt_summary, notes,
                    records, prog, t0)
 
@@ -226,7 +258,8 @@ def _report(cfg: RunConfig, run_dir: Path, rkey: str, split: Any, models: list[A
             notes: list[str], records: list[StageRecord], prog: Progress,
             t0: float) -> RunResult:
     html = run_dir / "report.html"
-    with stage_dir(run_dir / "report", rkey, "report", records) as (_, cached):
+    with stage_dir(run_dir / "report", rkey, "report", records, root=run_dir,
+                   extra=[run_dir / "results.json", html]) as (_, cached):
         if cached:
             document = json.loads((run_dir / "results.json").read_text())
             report = html if html.is_file() else None
