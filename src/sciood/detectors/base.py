@@ -40,6 +40,7 @@ import inspect
 import json
 import logging
 import os
+import re
 import types
 import typing
 from collections.abc import Callable
@@ -47,6 +48,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar
 
 import numpy as np
+import pydantic
 
 from sciood.data import store
 from sciood.data.eventset import EventSet
@@ -55,6 +57,7 @@ from sciood.errors import (
     CorruptDataError,
     DataError,
     NotFittedError,
+    SciOODError,
     UnknownNameError,
 )
 
@@ -475,10 +478,300 @@ def sklearn_score(raw: np.ndarray) -> np.ndarray:
     return -np.asarray(raw, dtype=np.float64)
 
 
+# ---------------------------------------------------------------------------- model files
+_PART_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*\.(skops|safetensors)")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_REFIT = "restore the directory from a backup, or refit and save the model again"
+#: numeric dtypes an arrays part may hold
+_ARRAY_KINDS = "biuf"
+
+
+class _ModelMeta(pydantic.BaseModel):
+    """Schema of ``meta.json`` (strict types, no unknown keys)."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
+
+    format: str
+    detector: str
+    params: dict[str, Any]
+    state: dict[str, Any]
+    parts: dict[str, str]
+
+
+class _StateSchema(pydantic.BaseModel):
+    """Schema of the generic part of a saved state (every detector, every member)."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
+
+    input_shape: list[pydantic.PositiveInt] = pydantic.Field(min_length=1, max_length=4)
+    model: dict[str, Any]
+
+
+def _schema_error(what: str, exc: pydantic.ValidationError) -> CorruptDataError:
+    err = exc.errors()[0]
+    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    return CorruptDataError(
+        f"{what}: key {key!r}: {err['msg']} (got {err.get('input')!r:.80}); the file was "
+        f"edited or written by another program — {_REFIT}"
+    )
+
+
+def _read_meta(directory: Path) -> _ModelMeta:
+    meta_path = directory / _META
+    if meta_path.is_symlink():
+        raise CorruptDataError(f"{meta_path} is a symbolic link; model files must be regular "
+                               f"files inside the model directory — {_REFIT}")
+    if not meta_path.is_file():
+        raise CorruptDataError(f"no {_META} in {str(directory)!r}; not a saved detector "
+                               "(pass the directory written by Detector.save)")
+    try:
+        raw = json.loads(meta_path.read_bytes().decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CorruptDataError(f"{meta_path} is not valid JSON: {exc}; {_REFIT}") from exc
+    if not isinstance(raw, dict):
+        raise CorruptDataError(f"{meta_path} must hold a JSON object, got "
+                               f"{type(raw).__name__}; {_REFIT}")
+    if raw.get("format") != MODEL_FORMAT:
+        raise CorruptDataError(
+            f"{meta_path} has format {raw.get('format')!r}; this sciood reads "
+            f"{MODEL_FORMAT!r} — refit and save the model with this version of sciood"
+        )
+    try:
+        return _ModelMeta.model_validate(raw)
+    except pydantic.ValidationError as exc:
+        raise _schema_error(str(meta_path), exc) from exc
+
+
+def _verify_parts(directory: Path, parts: dict[str, str]) -> None:
+    """Every part confined to ``directory``, listed, present and matching its SHA-256."""
+    where = str(directory)
+    for fname, digest in parts.items():
+        if not _PART_NAME.fullmatch(fname) or ".." in fname:
+            raise CorruptDataError(
+                f"meta.json lists model part {fname!r}, which is not a plain file name "
+                f"(NAME.skops or NAME.safetensors) inside {where!r}; refusing a path that "
+                f"could point outside the model directory — {_REFIT}")
+        if not _SHA256.fullmatch(digest):
+            raise CorruptDataError(f"meta.json: part {fname!r} has SHA-256 {digest!r:.80}, "
+                                   f"not 64 hex digits; {_REFIT}")
+    if _ARRAYS not in parts:
+        raise CorruptDataError(f"meta.json does not list {_ARRAYS!r} in 'parts', so it "
+                               f"cannot be verified; {_REFIT}")
+    unlisted = sorted(p.name for p in directory.iterdir()
+                      if p.suffix in (".skops", ".safetensors") and p.name not in parts)
+    if unlisted:
+        raise CorruptDataError(
+            f"{where!r} holds model file(s) {unlisted} that meta.json does not list, so they "
+            "cannot be verified; remove them (or save the model into an empty directory)")
+    root = directory.resolve()
+    for fname, digest in parts.items():
+        fpath = directory / fname
+        if fpath.is_symlink() or (fpath.exists() and fpath.resolve().parent != root):
+            raise CorruptDataError(
+                f"model part {fname!r} in {where!r} is a symbolic link; parts must be regular "
+                f"files inside the model directory — {_REFIT}")
+        if not fpath.is_file():
+            raise CorruptDataError(f"model part {fname!r} is missing in {where!r}; {_REFIT}")
+        actual = store.sha256_file(fpath)
+        if actual != digest:
+            raise CorruptDataError(
+                f"model part {fname!r} in {where!r} has SHA-256 {actual[:12]}…, "
+                f"but meta.json records {digest[:12]}…; the file was modified or "
+                "corrupted — refusing to load it. Refit and save the model again"
+            )
+
+
+def _load_arrays(path: Path) -> dict[str, np.ndarray]:
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    try:
+        arrays = load_file(str(path))
+    except (SafetensorError, OSError, ValueError, TypeError) as exc:
+        raise CorruptDataError(f"model part {path.name!r} is not a readable safetensors "
+                               f"file ({exc}); {_REFIT}") from exc
+    for key, arr in arrays.items():
+        if arr.dtype.kind not in _ARRAY_KINDS:
+            raise CorruptDataError(f"array {key!r} in {path.name!r} has dtype {arr.dtype}, "
+                                   f"not a numeric type; {_REFIT}")
+        if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+            raise CorruptDataError(f"array {key!r} in {path.name!r} contains NaN or Inf; "
+                                   f"{_REFIT}")
+    return arrays
+
+
+def _bad(where: str, problem: str) -> CorruptDataError:
+    return CorruptDataError(
+        f"model part {where!r} holds a corrupt estimator: {problem}; refusing to use it "
+        f"(compiled scikit-learn code would read out of bounds) — {_REFIT}")
+
+
+def _int_array(a: Any) -> np.ndarray:
+    arr = np.asarray(a)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"dtype {arr.dtype} is not an integer type")
+    return arr.astype(np.int64)
+
+
+def _finite(a: Any, where: str, what: str, shape: tuple[int, ...] | None = None) -> None:
+    arr = np.asarray(a)
+    if arr.dtype.kind not in "fiu" or (shape is not None and arr.shape != shape):
+        raise _bad(where, f"{what} has dtype {arr.dtype} and shape {arr.shape}, expected a "
+                          f"numeric array of shape {shape}")
+    if not np.isfinite(arr).all():
+        raise _bad(where, f"{what} contains NaN or Inf")
+
+
+def _check_children(where: str, what: str, left: np.ndarray, right: np.ndarray,
+                    internal: np.ndarray) -> None:
+    """Children of internal nodes point forward (no cycles) and inside the node array."""
+    n = len(left)
+    idx = np.arange(n)
+    for name, child in (("left", left), ("right", right)):
+        c = child[internal]
+        if ((c <= idx[internal]) | (c >= n)).any():
+            raise _bad(where, f"{what}: a {name} child index is outside ({n} nodes) or not "
+                              f"after its parent (max {int(c.max(initial=-1))})")
+
+
+def _check_tree(tree: Any, n_features: int, where: str) -> None:
+    """A ``sklearn.tree._tree.Tree``: child, feature indices, thresholds, values."""
+    from sklearn.tree._tree import Tree
+
+    if type(tree) is not Tree:
+        raise _bad(where, f"tree_ is a {type(tree).__name__}, not a sklearn Tree")
+    n = int(tree.node_count)
+    left, right = _int_array(tree.children_left), _int_array(tree.children_right)
+    if n < 1 or left.shape != (n,) or right.shape != (n,):
+        raise _bad(where, f"tree has node_count {n} but child arrays {left.shape}")
+    internal = left != -1
+    if (internal != (right != -1)).any():
+        raise _bad(where, "a tree node has exactly one child")
+    _check_children(where, "tree", left, right, internal)
+    if int(tree.n_features) != n_features:
+        raise _bad(where, f"tree has n_features {tree.n_features}, estimator {n_features}")
+    feat = _int_array(tree.feature)[internal]
+    if ((feat < 0) | (feat >= n_features)).any():
+        raise _bad(where, f"a split feature index is outside [0, {n_features}): "
+                          f"{int(feat.max(initial=0))}")
+    _finite(np.asarray(tree.threshold)[internal], where, "tree threshold")
+    _finite(tree.value, where, "tree value",
+            (n, int(tree.n_outputs), int(np.atleast_1d(tree.max_n_classes).max())))
+    nns = _int_array(tree.n_node_samples)
+    if nns.shape != (n,) or (nns < 0).any():
+        raise _bad(where, "tree n_node_samples is inconsistent")
+
+
+def _check_iforest(m: Any, where: str) -> None:
+    from sklearn.tree import ExtraTreeRegressor
+
+    d = int(m.n_features_in_)
+    trees, feats = list(m.estimators_), list(m.estimators_features_)
+    lengths, avg = list(m._decision_path_lengths), list(m._average_path_length_per_tree)
+    if not trees or not len(trees) == len(feats) == len(lengths) == len(avg):
+        raise _bad(where, f"{len(trees)} trees but {len(feats)} feature lists, "
+                          f"{len(lengths)} path-length arrays")
+    if int(m._max_features) != d or int(m._max_samples) < 1:
+        raise _bad(where, f"max_features {m._max_features} / max_samples {m._max_samples} "
+                          f"do not fit {d} features")
+    _finite(m.offset_, where, "offset_")
+    for i, (t, f, pl, ap) in enumerate(zip(trees, feats, lengths, avg, strict=True)):
+        if type(t) is not ExtraTreeRegressor:
+            raise _bad(where, f"member {i} is a {type(t).__name__}")
+        fi = _int_array(f)
+        if fi.shape != (d,) or ((fi < 0) | (fi >= d)).any():
+            raise _bad(where, f"member {i} feature indices {fi.tolist()[:5]} do not fit {d}")
+        if int(t.n_features_in_) != d:
+            raise _bad(where, f"member {i} has n_features_in_ {t.n_features_in_}, not {d}")
+        _check_tree(t.tree_, d, f"{where}, tree {i}")
+        n = int(t.tree_.node_count)
+        _finite(pl, where, f"decision path lengths of tree {i}", (n,))
+        _finite(ap, where, f"average path lengths of tree {i}", (n,))
+
+
+def _check_gmm(m: Any, where: str) -> None:
+    d, w = int(m.n_features_in_), np.asarray(m.weights_)
+    k = len(w)
+    _finite(w, where, "weights_", (k,))
+    if k < 1 or (w < 0).any() or not np.isclose(w.sum(), 1.0):
+        raise _bad(where, "mixture weights are not a probability vector")
+    _finite(m.means_, where, "means_", (k, d))
+    shapes = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}
+    if m.covariance_type not in shapes:
+        raise _bad(where, f"covariance_type {m.covariance_type!r}")
+    for attr in ("covariances_", "precisions_cholesky_", "precisions_"):
+        _finite(getattr(m, attr), where, attr, shapes[m.covariance_type])
+
+
+def _check_hgb(m: Any, where: str) -> None:
+    from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
+
+    d, per_iter = int(m.n_features_in_), int(m.n_trees_per_iteration_)
+    if m.is_categorical_ is not None or getattr(m, "_preprocessor", None) is not None:
+        raise _bad(where, "categorical features (sciood never trains with them)")
+    _finite(m._baseline_prediction, where, "baseline prediction", (1, per_iter))
+    if not m._predictors:
+        raise _bad(where, "no boosting iterations")
+    for it, preds in enumerate(m._predictors):
+        if len(preds) != per_iter:
+            raise _bad(where, f"iteration {it} has {len(preds)} trees, not {per_iter}")
+        for p in preds:
+            if type(p) is not TreePredictor:
+                raise _bad(where, f"predictor is a {type(p).__name__}")
+            nodes = p.nodes
+            n = len(nodes)
+            leaf = np.asarray(nodes["is_leaf"]).astype(bool)
+            if n < 1 or (np.asarray(nodes["is_categorical"]) != 0).any():
+                raise _bad(where, f"iteration {it}: empty or categorical tree")
+            left, right = _int_array(nodes["left"]), _int_array(nodes["right"])
+            _check_children(where, f"iteration {it}", left, right, ~leaf)
+            feat = _int_array(nodes["feature_idx"])[~leaf]
+            if ((feat < 0) | (feat >= d)).any():
+                raise _bad(where, f"iteration {it}: a split feature index is outside "
+                                  f"[0, {d})")
+            if np.isnan(np.asarray(nodes["num_threshold"])[~leaf]).any():
+                raise _bad(where, f"iteration {it}: a NaN split threshold")
+            _finite(np.asarray(nodes["value"])[leaf], where, f"iteration {it} leaf values")
+
+
+def _estimator_checks() -> dict[str, tuple[str, Callable[[Any, str], None]]]:
+    """Saved-estimator key (last dotted component) -> (expected class path, checker)."""
+    return {
+        "iforest": ("sklearn.ensemble._iforest.IsolationForest", _check_iforest),
+        "gmm": ("sklearn.mixture._gaussian_mixture.GaussianMixture", _check_gmm),
+        "hgb": ("sklearn.ensemble._hist_gradient_boosting.gradient_boosting."
+                "HistGradientBoostingClassifier", _check_hgb),
+    }
+
+
+def _check_estimator(key: str, obj: Any, where: str) -> None:
+    """Refuse an estimator of the wrong type or with a corrupt structure (see the checks)."""
+    kind = re.sub(r"\d+$", "", key.rsplit(".", 1)[-1])
+    checks = _estimator_checks()
+    if kind not in checks:
+        raise CorruptDataError(f"model part {where!r}: sciood writes no estimator named "
+                               f"{key!r}; {_REFIT}")
+    expected, check = checks[kind]
+    actual = f"{type(obj).__module__}.{type(obj).__qualname__}"
+    if actual != expected:
+        raise CorruptDataError(f"model part {where!r} holds a {actual}, expected {expected}; "
+                               f"{_REFIT}")
+    try:
+        check(obj, where)
+    except CorruptDataError:
+        raise
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
+        raise _bad(where, f"{type(exc).__name__}: {exc}") from exc
+
+
 def _load_skops(path: Path) -> Any:
     import skops.io as sio
 
-    untrusted = sio.get_untrusted_types(file=path)
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as exc:  # skops raises assorted errors on a malformed archive
+        raise CorruptDataError(f"model part {path.name!r} is not a readable skops file "
+                               f"({type(exc).__name__}: {exc}); {_REFIT}") from exc
     refused = sorted(set(untrusted) - set(TRUSTED_SKOPS_TYPES))
     if refused:
         raise CorruptDataError(
@@ -486,8 +779,26 @@ def _load_skops(path: Path) -> Any:
             "it. Only files written by sciood for its registered detectors are accepted — "
             "refit and save the model again"
         )
-    return sio.load(path, trusted=[t for t in untrusted if t in TRUSTED_SKOPS_TYPES])
+    try:
+        obj = sio.load(path, trusted=[t for t in untrusted if t in TRUSTED_SKOPS_TYPES])
+    except Exception as exc:  # a trusted type whose state does not fit its class
+        raise CorruptDataError(f"model part {path.name!r} cannot be rebuilt "
+                               f"({type(exc).__name__}: {exc}); {_REFIT}") from exc
+    _check_estimator(path.name[: -len(".skops")], obj, path.name)
+    return obj
 
+
+def _previous_parts(directory: Path) -> set[str]:
+    """Part names listed by a model already saved in ``directory`` (empty if none)."""
+    try:
+        raw = json.loads((directory / _META).read_bytes())
+        parts = raw["parts"] if isinstance(raw, dict) else {}
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+    if not isinstance(parts, dict):
+        return set()
+    return {str(f) for f in parts if isinstance(f, str) and _PART_NAME.fullmatch(f)
+            and ".." not in f}
 
 # ---------------------------------------------------------------------------- base class
 class Detector(abc.ABC):
@@ -819,6 +1130,7 @@ class Detector(abc.ABC):
         self._check_fitted()
         directory = store.check_writable(path)
         state, arrays, sk = self._full_state()
+        stale = _previous_parts(directory)
         parts: dict[str, str] = {}
         arr_path = directory / _ARRAYS
         tmp = arr_path.with_suffix(".tmp")
@@ -842,55 +1154,76 @@ class Detector(abc.ABC):
         store.atomic_write_bytes(
             directory / _META, json.dumps(meta, indent=2, sort_keys=True).encode()
         )
+        for fname in sorted(stale - set(parts)):
+            # a part of the model this save replaced (listed in its meta.json): not ours now
+            (directory / fname).unlink(missing_ok=True)
         return directory
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Detector:
-        """Load a model saved by :meth:`save`, verifying every part's SHA-256.
+        """Load a model saved by :meth:`save`, verifying it before any of it is used.
+
+        ``meta.json`` is checked against a schema; every part must be a plain file inside
+        the directory, listed in ``meta.json`` and match its SHA-256; parameters pass
+        :func:`check_params`; arrays must be numeric and finite; scikit-learn parts may hold
+        only trusted types and their trees are checked node by node (indices in bounds, no
+        cycles); finally the model scores two probe events.
 
         Raises
         ------
         CorruptDataError
-            Missing file, a part whose hash does not match ``meta.json``, or an untrusted
-            type inside a scikit-learn part.
+            Anything wrong with the files; the message names the file or key and the fix.
+        ConfigError
+            The directory holds another detector class than the one ``load`` was called on.
         """
-        from safetensors.numpy import load_file
-
         directory = Path(path)
-        meta_path = directory / _META
-        if not meta_path.is_file():
-            raise CorruptDataError(f"no {_META} in {str(directory)!r}; not a saved detector")
+        meta = _read_meta(directory)
         try:
-            meta = json.loads(meta_path.read_text())
-        except json.JSONDecodeError as exc:
-            raise CorruptDataError(f"{meta_path} is not valid JSON: {exc}") from exc
-        if meta.get("format") != MODEL_FORMAT:
+            det_cls = detector_class(meta.detector)
+        except UnknownNameError as exc:
             raise CorruptDataError(
-                f"{meta_path} has format {meta.get('format')!r}, expected {MODEL_FORMAT!r}"
-            )
-        for fname, digest in meta["parts"].items():
-            fpath = directory / fname
-            if not fpath.is_file():
-                raise CorruptDataError(f"model part {fname!r} is missing in {str(directory)!r}")
-            actual = store.sha256_file(fpath)
-            if actual != digest:
-                raise CorruptDataError(
-                    f"model part {fname!r} in {str(directory)!r} has SHA-256 {actual[:12]}…, "
-                    f"but meta.json records {digest[:12]}…; the file was modified or "
-                    "corrupted — refusing to load it. Refit and save the model again"
-                )
-        det_cls = detector_class(meta["detector"])
+                f"{directory / _META} names detector {meta.detector!r}, which this sciood "
+                f"does not have ({exc}); {_REFIT}") from exc
         if cls is not Detector and not issubclass(det_cls, cls):
-            raise ConfigError(f"{directory} holds a {meta['detector']!r}, not a {cls.__name__}")
-        arrays = load_file(str(directory / _ARRAYS))
+            raise ConfigError(f"{directory} holds a {meta.detector!r}, not a {cls.__name__}")
+        _verify_parts(directory, meta.parts)
+        try:
+            _check_class_params(det_cls, meta.params)
+        except ConfigError as exc:
+            raise CorruptDataError(f"{directory / _META}: key 'params': {exc}; {_REFIT}"
+                                   ) from exc
+        arrays = _load_arrays(directory / _ARRAYS)
         sk = {
             fname[: -len(".skops")]: _load_skops(directory / fname)
-            for fname in meta["parts"]
+            for fname in sorted(meta.parts)
             if fname.endswith(".skops")
         }
-        det = det_cls(**meta["params"])
-        det._restore_full_state(meta["state"], arrays, sk)
+        det = det_cls(**meta.params)
+        try:
+            det._restore_full_state(meta.state, arrays, sk)
+            probe = det._probe()
+        except CorruptDataError:
+            raise
+        except (SciOODError, KeyError, TypeError, ValueError, IndexError, AttributeError,
+                RuntimeError) as exc:
+            raise CorruptDataError(
+                f"the saved state in {str(directory)!r} does not fit a {meta.detector!r} "
+                f"detector ({type(exc).__name__}: {' '.join(str(exc).split())[:300]}); "
+                f"{_REFIT}") from exc
+        if probe.shape != (2,) or np.isnan(probe).any():
+            raise CorruptDataError(
+                f"the model in {str(directory)!r} scores probe events as {probe!r}; the "
+                f"saved state is inconsistent — {_REFIT}")
         return det
+
+    def _probe(self) -> np.ndarray:
+        """Scores of two probe events (the scaler's centre, or zeros) — a load-time check."""
+        shape = tuple(self._input_shape)
+        centre = np.zeros(shape)
+        scaler = getattr(self, "_scaler", None) if self._uses_scaler() else None
+        if scaler is not None:
+            centre = np.asarray(scaler.mean_, dtype=np.float64).reshape(shape)
+        return np.asarray(self.score(np.stack([centre, centre])), dtype=np.float64)
 
     def _full_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, Any]]:
         state, arrays, sk = self._get_state()
@@ -905,14 +1238,27 @@ class Detector(abc.ABC):
     ) -> None:
         from sciood.represent.hlf import Standardizer
 
-        self._input_shape = tuple(state["input_shape"])
+        try:
+            checked = _StateSchema.model_validate(state)
+        except pydantic.ValidationError as exc:
+            raise _schema_error(f"saved state of {self.name!r}", exc) from exc
+        self._input_shape = tuple(checked.input_shape)
         if self._uses_scaler():
-            self._scaler = Standardizer.from_state(
-                {k[len("scaler."):]: v for k, v in arrays.items() if k.startswith("scaler.")}
-            )
+            scaler = {k[len("scaler."):]: v for k, v in arrays.items() if k.startswith("scaler.")}
+            d = int(np.prod(self._input_shape))
+            for key in ("mean", "scale"):
+                arr = scaler.get(key)
+                if arr is None or arr.shape != (d,) or arr.dtype.kind != "f":
+                    raise CorruptDataError(
+                        f"scaler array {key!r} is {None if arr is None else arr.shape}, "
+                        f"expected ({d},) floats for inputs of shape {self._input_shape}; "
+                        f"{_REFIT}")
+            if not (scaler["scale"] > 0).all():
+                raise CorruptDataError(f"scaler array 'scale' has entries <= 0; {_REFIT}")
+            self._scaler = Standardizer.from_state(scaler)
         model_arrays = {k[len("model."):]: v for k, v in arrays.items()
                         if k.startswith("model.")}
-        self._set_state(state["model"], model_arrays, sk)
+        self._set_state(checked.model, model_arrays, sk)
         self._fitted = True
 
     # ---- to implement
