@@ -147,3 +147,62 @@ def test_gaussianizer_matches_sklearn_and_honours_weights() -> None:
     np.testing.assert_allclose(gw.transform(T), gd.transform(T), atol=0.05)
     g2 = Gaussianizer.from_state(g.state())
     np.testing.assert_array_equal(g2.transform(T), g.transform(T))
+
+
+# ---------------------------------------------------------------------------- 0 events
+@pytest.fixture(scope="module")
+def no_events(small_dijet: EventSet) -> EventSet:
+    """A real EventSet (all columns, constituents) with 0 events."""
+    return small_dijet.select(np.zeros(len(small_dijet), bool))
+
+
+@pytest.mark.parametrize("name,options,shape,dtype", [
+    ("hlf", {}, (0, 4), np.float64),
+    ("jets", {}, (0, 2, 2), np.float64),
+    ("sets", {"max_particles": 7}, (0, 2, 7, 4), np.float32),
+    ("images", {"npix": 8}, (0, 2, 8, 8), np.float32),
+])
+def test_every_representation_of_zero_events_is_empty_of_the_right_shape(
+        no_events: EventSet, name: str, options: dict, shape: tuple, dtype: type) -> None:
+    """Decision: representations are plain transforms — 0 events give a (0, ...) array
+    (before: sets/images raised a raw numpy broadcast error); detectors refuse it."""
+    out = represent(no_events, name, **options)
+    assert out.shape == shape and out.dtype == dtype
+
+
+def test_constituent_arrays_of_zero_events(no_events: EventSet, small_dijet: EventSet) -> None:
+    assert no_events.event_constituents(50).shape == (0, 50, 3)
+    p, m = no_events.constituents(1, 9)
+    assert p.shape == (0, 9, 3) and m.shape == (0, 9)
+    # the fix (start offsets from cumsum - counts) changes nothing for real events
+    few = small_dijet.select(np.arange(5))
+    np.testing.assert_array_equal(few.event_constituents(), small_dijet.event_constituents()[:5])
+    np.testing.assert_array_equal(few.constituents(2, 40)[0],
+                                  small_dijet.constituents(2, 40)[0][:5])
+
+
+def test_jets_without_particle_slots() -> None:
+    """(n, 0, 3) particle arrays: sets of width 0, all-zero images, no IndexError."""
+    particles, mask = np.zeros((3, 0, 3)), np.zeros((3, 0), bool)
+    assert jet_particle_features(particles, mask).shape == (3, 0, 4)
+    img = jet_images(particles, mask, npix=4)
+    assert img.shape == (3, 4, 4) and not img.any()
+
+
+@pytest.mark.parametrize("name,params", [
+    ("mahalanobis", {}),
+    ("per_jet", {"base": "gmm", "n_components": 1}),
+    ("set_ae", {"epochs": 1, "max_particles": 5, "latent": 2, "hidden": 8}),
+    ("image_ae", {"epochs": 1, "npix": 8, "latent": 2, "channels": 2}),
+])
+def test_detectors_refuse_zero_events_at_fit_and_score(
+        no_events: EventSet, small_dijet: EventSet, name: str, params: dict) -> None:
+    """Decision: fit and score both raise DataError on 0 events (never a numpy error)."""
+    from sciood.detectors import make
+    from sciood.errors import DataError
+
+    with pytest.raises(DataError, match=r"empty \(shape \(0, .*pass at least one event"):
+        make(name, **params).fit(no_events)
+    det = make(name, **params).fit(small_dijet.select(np.arange(40)))
+    with pytest.raises(DataError, match=r"empty \(shape \(0, .*pass at least one event"):
+        det.score(no_events)

@@ -258,7 +258,7 @@ class EventSet:
         out = np.zeros((n, width, 3), dtype=np.float32)
         mask = np.arange(width)[None, :] < np.minimum(counts, width)[:, None]
         rows = np.repeat(np.arange(n), counts)
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        starts = np.cumsum(counts) - counts  # (n,), also for n = 0 events
         pos = np.arange(counts.sum()) - np.repeat(starts, counts)
         keep = pos < width
         for k, col in enumerate(cols):

@@ -53,7 +53,9 @@ def jet_centroid(particles: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, n
     tot = pt.sum(1)
     safe = np.where(tot > 0, tot, 1.0)
     eta_c = (pt * particles[..., 1]).sum(1) / safe
-    phi0 = particles[:, 0, 2].astype(np.float64)
+    # φ of the hardest particle; jets stored with no particle slots at all give 0
+    phi0 = (particles[:, 0, 2] if particles.shape[1] else np.zeros(len(particles))
+            ).astype(np.float64)
     dphi = wrap_phi(particles[..., 2] - phi0[:, None])
     phi_c = wrap_phi(phi0 + (pt * dphi).sum(1) / safe)
     return eta_c, phi_c
