@@ -23,6 +23,10 @@ Conventions (see ``docs/evaluation.md``)
   points (for ties this is the randomised-cut convention).
 * ``max_sic`` only considers cuts whose passing background has a Kish effective count
   ``n_eff = (Σw)² / Σw² ≥ min_background`` (default 50 unweighted-equivalent events).
+* The SIC is signed (negative where ε_S < 0), never squared; both class totals must be > 0.
+* Inputs: bool / integer / float arrays, lists, pandas Series, ``(n, 1)`` columns.  int64 /
+  uint64 scores beyond 2**53 are ranked as integers; weights with an extreme ``max|w|`` are
+  rescaled by a power of two before summing (:func:`normalise_weights`, exact).
 
 Example
 -------
@@ -200,13 +204,19 @@ def normalise_weights(w: FloatArray) -> FloatArray:
     do not overflow or underflow (sums of weights ~1e200, squares of weights ~1e-200).
     Weights with ``max|w|`` in [2⁻⁶⁴, 2⁶⁴] are returned unchanged (no copy).
     """
+    return _normalise(w)[0]
+
+
+def _normalise(w: FloatArray) -> tuple[FloatArray, bool]:
+    """:func:`normalise_weights` and whether every weight is >= 0 (one min and one max pass)."""
     if w.size == 0:
-        return w
-    big = float(np.max(np.abs(w)))
+        return w, True
+    lo, hi = float(w.min()), float(w.max())
+    big = max(hi, -lo)  # max|w| without a full-length temporary
     if big == 0.0 or _SAFE_WEIGHT[0] <= big <= _SAFE_WEIGHT[1]:
-        return w
+        return w, lo >= 0
     _, exp = math.frexp(big)
-    return np.asarray(np.ldexp(w, -exp), dtype=np.float64)
+    return np.asarray(np.ldexp(w, -exp), dtype=np.float64), lo >= 0
 
 
 def check_inputs(
@@ -239,13 +249,21 @@ def check_inputs(
         non-finite scores or weights, a missing class, or a class whose total weight is not
         positive.
     """
+    yb, s, w, _ = _check_inputs(y, score, sample_weight)
+    return yb, s, w
+
+
+def _check_inputs(
+    y: ArrayLike, score: ArrayLike, sample_weight: ArrayLike | None = None
+) -> tuple[NDArray[np.bool_], NDArray[Any], FloatArray, bool]:
+    """:func:`check_inputs`, plus whether every weight is non-negative."""
     yb = as_labels(y)
     n = yb.shape[0]
     if n == 0:
         raise DataError("no events: y and score are empty; pass at least one signal and one "
                         "background event")
     s_arr = as_scores(score, n)
-    w = normalise_weights(as_weights(sample_weight, n))
+    w, nonneg = _normalise(as_weights(sample_weight, n))
     n_sig = int(np.count_nonzero(yb))
     if n_sig == 0 or n_sig == n:
         which = "signal (y=1)" if n_sig == 0 else "background (y=0)"
@@ -254,14 +272,14 @@ def check_inputs(
             "and background (check the labels or the event selection)"
         )
     w_s = float(np.sum(w, where=yb))
-    w_b = float(np.sum(w, where=~yb))
+    w_b = float(np.sum(w)) - w_s
     if not (w_s > 0 and w_b > 0):
         raise DataError(
             f"total weights must be positive for both classes, got signal {w_s:g} and "
             f"background {w_b:g}; check for all-zero or mostly negative weights (ε = passing "
             "weight / class total is undefined otherwise)"
         )
-    return yb, s_arr, w
+    return yb, s_arr, w, nonneg
 
 
 @dataclass(frozen=True)
@@ -527,7 +545,7 @@ def ranking_curve(
     >>> c.thresholds.tolist(), c.eps_s.tolist(), c.eps_b.tolist()
     ([0.5, 0.2], [1.0, 1.0], [0.0, 1.0])
     """
-    yb, s, w = check_inputs(y, score, sample_weight)
+    yb, s, w, nonneg = _check_inputs(y, score, sample_weight)
     order, idx, s_sorted = _sort(s)
     # few full-length buffers, updated in place (page faults on fresh buffers are costly)
     cb = np.take(w, order)
@@ -537,7 +555,6 @@ def ranking_curve(
     np.cumsum(cs, out=cs)
     np.cumsum(cb, out=cb)
     np.cumsum(cb2, out=cb2)
-    nonneg = bool(w.min() >= 0)
     if idx is None:  # all scores distinct: every position is a threshold
         return RankingCurve(s_sorted, cs, cb, cb2, np.asarray(cs[-1]), np.asarray(cb[-1]),
                             nonneg)
