@@ -3,10 +3,14 @@
 All work on standardised high-level features.  scikit-learn's ``score_samples`` is
 "higher = more normal"; the sign is flipped in one place, :func:`base.sklearn_score`.
 
-Weights: ``IsolationForest`` takes ``sample_weight`` natively (negative weights clipped to
-0 there).  ``GaussianMixture`` and nearest neighbours have no sample weights in
-scikit-learn, so the training set is resampled with probability ∝ max(w, 0) (seeded) when
-weights are not uniform.  The Mahalanobis distance uses the weighted mean and covariance.
+Weights: ``IsolationForest`` takes ``sample_weight`` natively.  ``GaussianMixture`` and
+nearest neighbours have no sample weights in scikit-learn, so the training set is resampled
+with probability ∝ max(w, 0) (seeded) when weights are not uniform.  Negative Monte-Carlo
+weights cannot be a sampling probability nor a tree's sample weight: these three ignore
+them in training (weights clipped at 0, as TMVA's ``IgnoreNegWeightsInTraining``) and log a
+warning with the count (:func:`positive_part`).  The Mahalanobis distance uses the signed
+weighted mean and covariance (the unbiased estimates); if the signed covariance is not
+positive definite it falls back to the clipped weights with a logged warning.
 
 Example
 -------
@@ -20,6 +24,7 @@ True
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -29,9 +34,33 @@ import scipy.linalg
 from sciood.detectors.base import Detector, register, sklearn_score
 from sciood.errors import ConfigError, require
 
-__all__ = ["GMM", "KNN", "IsolationForestDetector", "Mahalanobis", "weighted_resample"]
+__all__ = ["GMM", "KNN", "IsolationForestDetector", "Mahalanobis", "positive_part",
+           "weighted_resample"]
 
 require("sklearn", "ml")
+
+log = logging.getLogger(__name__)
+
+
+def positive_part(w: np.ndarray, who: str, why: str) -> np.ndarray:
+    """``max(w, 0)`` (shape ``(n,)``), logging a warning when negative weights are dropped.
+
+    Parameters
+    ----------
+    w : ndarray, shape ``(n,)``
+    who : str
+        Detector name, for the message.
+    why : str
+        Why this estimator cannot use negative weights.
+    """
+    neg = w < 0
+    if neg.any():
+        log.warning(
+            "%s: %d of %d training weights are negative (sum %.4g against %.4g positive); "
+            "%s, so they are ignored in training (clipped to 0). The metrics still use the "
+            "signed weights", who, int(neg.sum()), len(w), float(w[neg].sum()),
+            float(w[~neg].sum()), why)
+    return np.clip(w, 0.0, None)
 
 
 def weighted_resample(X: np.ndarray, w: np.ndarray, seed: int) -> np.ndarray:
@@ -48,7 +77,7 @@ def weighted_resample(X: np.ndarray, w: np.ndarray, seed: int) -> np.ndarray:
     """
     if np.allclose(w, w[0]):
         return X
-    p = np.clip(w, 0.0, None)
+    p = positive_part(w, "resampling", "a sampling probability cannot be negative")
     p = p / p.sum()
     idx = np.random.default_rng(seed).choice(len(X), size=len(X), p=p)
     return X[idx]
@@ -86,7 +115,8 @@ class IsolationForestDetector(Detector):
         self._model = IsolationForest(
             n_estimators=self.n_estimators, max_samples=self.max_samples,
             random_state=self.seed,
-        ).fit(X, sample_weight=None if np.allclose(w, 1.0) else np.clip(w, 0.0, None))
+        ).fit(X, sample_weight=None if np.allclose(w, 1.0) else positive_part(
+            w, self.name, "isolation trees take no negative sample weights"))
 
     def _score_arrays(self, X: np.ndarray) -> np.ndarray:
         return sklearn_score(self._model.score_samples(X))
@@ -182,6 +212,18 @@ class KNN(Detector):
         self._nn = NearestNeighbors(n_neighbors=self._k).fit(self._ref)
 
 
+def weighted_moments(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted mean ``(d,)`` and covariance ``(d, d)`` of ``X`` ``(n, d)``, signed weights.
+
+    ``mean = Σ w x / Σ w`` and ``cov = Σ w (x − mean)(x − mean)ᵀ / Σ w``.
+    """
+    wsum = float(w.sum())
+    mean = (w[:, None] * X).sum(0) / wsum
+    d = X - mean
+    cov = (w[:, None] * d).T @ d / wsum
+    return mean, 0.5 * (cov + cov.T)
+
+
 @register("mahalanobis")
 class Mahalanobis(Detector):
     """Squared Mahalanobis distance to the weighted training mean.
@@ -202,10 +244,10 @@ class Mahalanobis(Detector):
         self._store(locals())
 
     def _fit_arrays(self, X: np.ndarray, y: Any, w: np.ndarray, obs: Any) -> None:
-        wp = np.clip(w, 0.0, None)
-        mean = np.average(X, axis=0, weights=wp)
-        d = X - mean
-        cov = (wp[:, None] * d).T @ d / wp.sum()
+        mean, cov = weighted_moments(X, w)
+        if (w < 0).any() and np.linalg.eigvalsh(cov).min() <= 0:
+            mean, cov = weighted_moments(X, positive_part(
+                w, self.name, "the signed weighted covariance is not positive definite"))
         cov += self.reg * np.eye(X.shape[1])
         self._mean, self._prec = mean, scipy.linalg.pinvh(cov)
 

@@ -75,12 +75,29 @@ def backbone(input_shape: tuple[int, ...], hidden: Sequence[int], n_out: int, *,
 
 
 def balanced_weights(y: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Copy of ``w`` (shape ``(n,)``) rescaled so classes 0 and 1 carry equal total weight."""
+    """Copy of ``w`` (shape ``(n,)``) rescaled so classes 0 and 1 carry equal total weight.
+
+    Raises
+    ------
+    DataError
+        A class whose (signed) total weight is not positive.
+    """
     w = w.copy()
     for c in (0, 1):
         m = y == c
-        w[m] *= 0.5 * len(w) / w[m].sum()
+        w[m] *= 0.5 * len(w) / class_weight_sum(w[m], f"class {c}")
     return w
+
+
+def class_weight_sum(w: np.ndarray, what: str) -> float:
+    """``w.sum()`` if positive, else a :class:`DataError` naming ``what``."""
+    total = float(w.sum())
+    if not total > 0:
+        raise DataError(
+            f"the training weights of {what} sum to {total:.4g} ({int((w < 0).sum())} of "
+            f"{len(w)} negative); a class needs a positive total weight to be balanced — "
+            "add events of that class, or clip its negative weights")
+    return total
 
 
 class _ClassifierBase(TorchDetector):
@@ -189,7 +206,7 @@ class BackgroundClassifier(_ClassifierBase):
             w = w.copy()
             for c in range(len(classes)):
                 m = yi == c
-                w[m] *= len(w) / (len(classes) * w[m].sum())
+                w[m] *= len(w) / (len(classes) * class_weight_sum(w[m], f"class {classes[c]!r}"))
         super()._fit_arrays(X, yi, w, obs)
 
     @property

@@ -7,14 +7,15 @@ event weights (``mean(w · loss)``), the optional decorrelation penalty
 (:mod:`sciood.detectors.decorrelate`), Adam, seeded shuffling and deterministic algorithms.
 
 Negative event weights (legal Monte-Carlo weights) enter the loss with their sign, so the
-objective is the unbiased estimate of the expected loss.  Because a negative weight rewards a
-*large* loss, an isolated negative-weight event would make every density / reconstruction /
-classification loss unbounded below; so the loss of a negative-weight event is capped at
-the largest loss of the positive-weight events in the same batch (a negative weight may
-cancel positive weight but never rewards making an event worse than any normal one).  After
-training on negative weights, the scores of the positive-weight training events are checked:
-a non-finite or exploded score raises :class:`~sciood.errors.DataError` naming the negative
-weights and the fix (docs/decisions.md, "Negative weights in training").
+objective is the unbiased estimate of the expected loss wherever positive weights cancel
+them.  A negative weight rewards a *large* loss, so an isolated, uncancelled negative-weight
+event makes every density / reconstruction / classification loss unbounded below: the loss
+of a negative-weight event is therefore capped at the largest loss of the positive-weight
+events of its batch, and after training three checks look for trouble — too much negative
+weight above the cap (uncancelled), the positive-weight events' loss growing, exploded or
+non-finite training scores.  If any fires, a warning is logged naming the negative weights
+and the network is retrained on the positive part ``max(w, 0)`` of the weights
+(docs/decisions.md, "Negative weights in training").
 
 Scoring runs in fixed blocks of :data:`~sciood.detectors.base.SCORE_BLOCK` rows
 (:func:`~sciood.detectors.base.score_in_blocks`), so a score never depends on the batch it
@@ -42,7 +43,8 @@ require("torch", "ml")
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-__all__ = ["DIVERGENCE_FACTOR", "TorchDetector", "pick_device", "seeded"]
+__all__ = ["DIVERGENCE_FACTOR", "LOSS_GROWTH", "NEIGHBOURS", "UNCANCELLED", "TorchDetector",
+           "cap_negative", "pick_device", "seeded", "uncancelled_note"]
 
 log = logging.getLogger(__name__)
 
@@ -89,23 +91,70 @@ def seeded(seed: int) -> Iterator[None]:
 #: After training with negative weights, a positive-weight training event whose score lies
 #: more than this many robust spreads (median absolute deviation + 0.001·(|median| + 1))
 #: from the median counts as a diverged fit.
-DIVERGENCE_FACTOR = 1e6
+DIVERGENCE_FACTOR = 1e4
+#: ... or whose positive-weight events' mean loss grew from the first to the last epoch by
+#: more than this many times (|first-epoch loss| + 1).
+LOSS_GROWTH = 1.0
+#: Before training on flat inputs: the fraction of the negative weight whose neighbourhood
+#: (:data:`NEIGHBOURS` nearest training events of the same class, itself included) has a
+#: net weight <= 0 — negative weight that no positive weight cancels — above which the
+#: network is trained on the positive part of the weights instead.
+UNCANCELLED = 0.05
+NEIGHBOURS = 50
 
 
-def cap_negative(loss_vec: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """Per-event losses with those of negative-weight events capped, shape ``(b,)``.
+def cap_negative(loss_vec: torch.Tensor, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-event losses with those of negative-weight events capped, and who was capped.
 
     The cap is the largest loss of a positive-weight event of the batch (detached); in a
     batch without positive weights the negative-weight events get the batch's smallest loss
     (no gradient).  Positive-weight events are untouched.
+
+    Returns
+    -------
+    (Tensor, Tensor)
+        Capped losses ``(b,)`` and the boolean mask ``(b,)`` of events above the cap.
     """
     neg = w < 0
     if not bool(neg.any()):
-        return loss_vec
+        return loss_vec, neg
     pos = ~neg
     ref = loss_vec.detach()
     cap = ref[pos].max() if bool(pos.any()) else ref.min()
-    return torch.where(neg, torch.minimum(loss_vec, cap), loss_vec)
+    over = neg & (ref > cap)
+    return torch.where(over, cap, loss_vec), over
+
+
+def uncancelled_note(X: np.ndarray, w: np.ndarray, y: Any = None) -> str | None:
+    """Why the negative weights of ``X`` are not cancelled locally, or ``None``.
+
+    For every negative-weight event, the net weight of its :data:`NEIGHBOURS` nearest
+    events (Euclidean, standardised features, same class when labels ``y`` are given,
+    itself included) is computed; if the events whose neighbourhood has a net weight
+    <= 0 carry :data:`UNCANCELLED` or more of the negative weight, a reason is returned.
+    Only for flat inputs ``(n, d)``; sets and images rely on the post-training checks.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    if X.ndim != 2:
+        return None
+    groups = [np.ones(len(w), bool)] if y is None else [
+        np.asarray(y) == c for c in np.unique(np.asarray(y))]
+    bad = 0.0
+    for g in groups:
+        if not (w[g] < 0).any():
+            continue
+        Xg, wg = X[g], w[g]
+        k = min(NEIGHBOURS, len(Xg))
+        neg = np.flatnonzero(wg < 0)
+        _, idx = NearestNeighbors(n_neighbors=k).fit(Xg).kneighbors(Xg[neg])
+        net = wg[idx].sum(1)
+        bad += float(-wg[neg][net <= 0].sum())
+    frac = bad / float(-w[w < 0].sum())
+    if frac < UNCANCELLED:
+        return None
+    return (f"{100 * frac:.0f} % of the negative weight sits where the net weight of the "
+            f"{NEIGHBOURS} nearest training events is <= 0 (no positive weight cancels it)")
 
 
 def _weights_note(w: np.ndarray) -> str:
@@ -181,6 +230,36 @@ class TorchDetector(Detector):
 
     def _fit_arrays(self, X: np.ndarray, y: Any, w: np.ndarray, obs: np.ndarray | None) -> None:
         self._check_training_params()
+        w = np.asarray(w, dtype=np.float64)
+        if not (w < 0).any():
+            self._train_net(X, y, w, obs)
+            return
+        problem = uncancelled_note(np.asarray(X), w, y)
+        if problem is None:
+            stats = self._train_net(X, y, w, obs)
+            problem = self._negative_weight_problem(np.asarray(X), w, stats)
+            if problem is None:
+                return
+        log.warning(
+            "%s: %s%s. The signed-weight objective is unbounded there, so the model was "
+            "retrained with the negative weights clipped to 0 (the positive part of the "
+            "weights; metrics still use the signed weights). To avoid this, merge or resample "
+            "negative-weight events so that positive ones cancel them locally",
+            self.name, problem, _weights_note(w))
+        clipped = np.clip(w, 0.0, None)
+        self._train_net(X, y, clipped / clipped.mean(), obs)
+
+    def _train_net(self, X: np.ndarray, y: Any, w: np.ndarray,
+                   obs: np.ndarray | None) -> dict[str, Any]:
+        """Build and train the network; returns diagnostics of the weights' effect.
+
+        Returns
+        -------
+        dict
+            ``pos_loss``: per epoch, the weighted mean loss of the positive-weight events;
+            ``capped``: fraction of the negative weight whose loss exceeded the cap in the
+            last epoch (0 without negative weights).
+        """
         device = pick_device(getattr(self, "device", None))
         with seeded(self.seed):
             self._net = self._build().to(device)
@@ -204,16 +283,20 @@ class TorchDetector(Detector):
             gen = torch.Generator().manual_seed(int(self.seed))
             n, bs = len(Xt), int(self.batch_size)
             self._net.train()
+            pos_loss: list[float] = []
+            capped = 0.0
             for epoch in range(int(self.epochs)):
                 perm = torch.randperm(n, generator=gen)
                 total = 0.0
+                pos_sum = pos_w = neg_w = neg_capped = 0.0
                 for start in range(0, n, bs):
                     idx = perm[start:start + bs]
                     xb, wb = Xt[idx].to(device), wt[idx].to(device)
                     yb = None if yt is None else yt[idx].to(device)
                     loss_vec, score_vec = self._batch_terms(self._net, xb, yb)
+                    capped_vec, over = cap_negative(loss_vec, wb)
                     if self.cap_negative_weights:
-                        loss_vec = cap_negative(loss_vec, wb)
+                        loss_vec = capped_vec
                     loss = (wb * loss_vec).mean()
                     if decor is not None and obst is not None:
                         m = bg[idx].to(device)
@@ -230,35 +313,44 @@ class TorchDetector(Detector):
                     loss.backward()
                     opt.step()
                     total += float(loss.detach()) * len(idx)
-                log.debug("%s epoch %d loss %.5g", self.name, epoch, total / n)
+                    wp = wb.clamp(min=0.0)
+                    pos_sum += float((wp * loss_vec.detach()).sum())
+                    pos_w += float(wp.sum())
+                    wn = (-wb).clamp(min=0.0)
+                    neg_w += float(wn.sum())
+                    neg_capped += float(wn[over].sum())
+                pos_loss.append(pos_sum / pos_w if pos_w > 0 else 0.0)
+                capped = neg_capped / neg_w if neg_w > 0 else 0.0
+                log.debug("%s epoch %d loss %.5g (positive-weight loss %.5g, capped %.3f)",
+                          self.name, epoch, total / n, pos_loss[-1], capped)
             self._net.eval()
-        if (np.asarray(w) < 0).any():
-            self._check_divergence(np.asarray(X), np.asarray(w))
+        return {"pos_loss": pos_loss, "capped": capped}
 
-    def _check_divergence(self, X: np.ndarray, w: np.ndarray) -> None:
-        """Raise :class:`DataError` if the fit on negative weights diverged.
+    def _negative_weight_problem(self, X: np.ndarray, w: np.ndarray,
+                                 stats: dict[str, Any]) -> str | None:
+        """Why the fit on signed weights cannot be trusted, or ``None`` if it can.
 
-        Looks at the scores of the positive-weight training events: any non-finite score,
-        or one more than :data:`DIVERGENCE_FACTOR` robust spreads from their median.
+        * the positive-weight events' mean loss grew from the first to the last epoch by
+          more than :data:`LOSS_GROWTH` × (|first| + 1): the fit sacrificed the normal events;
+        * a positive-weight training event's score is non-finite or more than
+          :data:`DIVERGENCE_FACTOR` robust spreads from their median: an exploded region.
         """
+        first, last = stats["pos_loss"][0], stats["pos_loss"][-1]
+        if not last <= first + LOSS_GROWTH * (abs(first) + 1.0):
+            return (f"training diverged: the mean loss of the positive-weight events grew "
+                    f"from {first:.4g} (epoch 0) to {last:.4g}")
         s = self._predict(np.asarray(X, dtype=self.dtype))[w > 0]
-        if len(s) == 0:
-            return
         finite = np.isfinite(s)
-        med = float(np.median(s[finite])) if finite.any() else float("nan")
-        spread = float(np.median(np.abs(s[finite] - med))) if finite.any() else 0.0
+        if not finite.all():
+            return f"training diverged: {int((~finite).sum())} training score(s) are not finite"
+        med = float(np.median(s))
+        spread = float(np.median(np.abs(s - med)))
         bound = DIVERGENCE_FACTOR * (spread + 1e-3 * (abs(med) + 1.0))
-        worst = float(np.max(np.abs(s[finite] - med))) if finite.any() else float("inf")
-        if finite.all() and worst <= bound:
-            return
-        shown = float("nan") if not finite.all() else worst + med
-        raise DataError(
-            f"{self.name}: training diverged with negative event weights: a positive-weight "
-            f"training event scores {shown:.4g} (median {med:.4g}, allowed spread "
-            f"{bound:.3g}){_weights_note(w)}. Negative weights must be cancelled locally "
-            "by positive ones: merge or resample isolated negative-weight events, or clip "
-            "them (weights=np.clip(w, 0, None)); a lower lr or fewer epochs can also help"
-        )
+        worst = float(np.max(np.abs(s - med)))
+        if worst > bound:
+            return (f"training diverged: a positive-weight training event scores "
+                    f"{worst + med:.4g} (median {med:.4g}, allowed spread {bound:.3g})")
+        return None
 
     # ---- scoring
     def _score_arrays(self, X: np.ndarray) -> np.ndarray:

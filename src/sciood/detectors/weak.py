@@ -47,6 +47,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from sciood.detectors.base import Detector, LabelKind, register
+from sciood.detectors.classical import positive_part
 from sciood.detectors.classifier import Supervised, balanced_weights
 from sciood.detectors.condflow import ConditionalFlow, LogitScaler, restore_flow, state_arrays
 from sciood.errors import ConfigError, DataError, NotFittedError
@@ -164,6 +165,8 @@ class _WeakBase(Supervised):
 
         if int(self.members) < 1:
             raise ConfigError(f"members must be >= 1, got {self.members}")
+        w = positive_part(w, self.name, "gradient boosting's Newton steps need non-negative "
+                          "hessians (negative weights make its logits explode)")
         if self.balance:
             w = balanced_weights(y, w)
         seeds = np.random.SeedSequence(int(self.seed)).generate_state(int(self.members))

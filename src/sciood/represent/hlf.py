@@ -87,24 +87,46 @@ class Standardizer:
 
     Negative event weights are allowed; the mean and variance use the signed weights and the
     variance is floored so that a constant column maps to zero instead of dividing by zero.
+    A column counts as constant when its std is at most :data:`CONSTANT_RTOL` times its
+    largest magnitude (so features in tiny units, ~1e-20, keep their information).  The
+    moments are computed on columns pre-divided by their largest magnitude, so finite values
+    up to the float64 limit never overflow into inf / NaN.
     """
+
+    #: relative std below which a column is treated as constant (scale 1)
+    CONSTANT_RTOL = 1e-12
 
     def __init__(self) -> None:
         self.mean_: np.ndarray | None = None
         self.scale_: np.ndarray | None = None
 
     def fit(self, X: np.ndarray, weights: np.ndarray | None = None) -> Standardizer:
-        """Fit on ``X`` of shape ``(n, d)`` (or ``(n, ...)``, flattened per column)."""
+        """Fit on ``X`` of shape ``(n, d)`` (or ``(n, ...)``, flattened per column).
+
+        Raises
+        ------
+        DataError
+            Non-finite values, or weights without a positive finite sum.
+        """
         X2 = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+        if not np.isfinite(X2).all():
+            col = int(np.nonzero(~np.isfinite(X2).all(0))[0][0])
+            raise DataError(f"standardiser input column {col} contains NaN or Inf; drop or "
+                            "impute those events")
         w = np.ones(len(X2)) if weights is None else np.asarray(weights, dtype=np.float64)
         wsum = w.sum()
         if not np.isfinite(wsum) or wsum <= 0:
             raise DataError("standardiser weights must have a positive finite sum")
-        mean = (w[:, None] * X2).sum(0) / wsum
-        var = (w[:, None] * (X2 - mean) ** 2).sum(0) / wsum
-        scale = np.sqrt(np.clip(var, 0.0, None))
-        scale[~(scale > 1e-12)] = 1.0
-        self.mean_, self.scale_ = mean, scale
+        w = w / wsum
+        mag = np.abs(X2).max(0)
+        mag[mag == 0] = 1.0
+        U = X2 / mag  # |U| <= 1: no overflow in the squares below
+        mean_u = (w[:, None] * U).sum(0)
+        var_u = np.clip((w[:, None] * (U - mean_u) ** 2).sum(0), 0.0, None)
+        std_u = np.sqrt(var_u)
+        scale = std_u * mag
+        scale[~(std_u > self.CONSTANT_RTOL)] = 1.0
+        self.mean_, self.scale_ = mean_u * mag, scale
         return self
 
     def transform(self, X: np.ndarray) -> np.ndarray:
