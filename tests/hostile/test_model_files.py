@@ -512,3 +512,15 @@ def test_resaving_another_detector_into_the_same_directory(tmp_path: Path) -> No
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == [
         "arrays.safetensors", "meta.json"]
     np.testing.assert_array_equal(Detector.load(tmp_path / "m").score(X), knn.score(X))
+
+
+@hostile()
+def test_hand_edited_ensemble_member_params_are_refused(tmp_path: Path) -> None:
+    """The members' parameters live inside 'state': they pass the same check."""
+    make("ensemble", base="knn", n=2, k=3).fit(X).save(tmp_path / "e")
+    meta = read_meta(tmp_path / "e")
+    meta["state"]["model"]["members"][1]["params"]["k"] = "three"
+    write_meta(tmp_path / "e", meta)
+    with pytest.raises(CorruptDataError, match=r"does not fit a 'ensemble' detector "
+                       r"\(ConfigError: knn: k must be an integer, got 'three'"):
+        Detector.load(tmp_path / "e")

@@ -408,7 +408,9 @@ def _check_class_params(cls: type[Detector], params: dict[str, Any]) -> None:
     params = {str(k): _canonical(v) for k, v in params.items()}
     valid = cls.param_names()
     bad = sorted(str(k) for k in set(params) - set(valid))
-    if bad and not cls.accepts_extra_params:
+    takes_any = any(p.kind is p.VAR_KEYWORD
+                    for p in inspect.signature(cls.__init__).parameters.values())
+    if bad and not cls.accepts_extra_params and not takes_any:
         raise ConfigError(
             f"detector {det!r} has no parameter(s) {bad}; valid parameters: {sorted(valid)}")
     hints = _param_hints(cls)
@@ -1238,6 +1240,8 @@ class Detector(abc.ABC):
     ) -> None:
         from sciood.represent.hlf import Standardizer
 
+        # members / bases rebuilt from a saved state pass the same parameter check
+        _check_class_params(type(self), self.get_params())
         try:
             checked = _StateSchema.model_validate(state)
         except pydantic.ValidationError as exc:
