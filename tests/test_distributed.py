@@ -3,6 +3,9 @@
 Every test compares the distributed result with the in-process one and requires identity
 (bytes of the shards, scores bit for bit).  The fault-tolerance tests SIGKILL a worker
 process while one of our tasks is running on it.
+
+The machine may be loaded (2 shared cores): every wait below is generous (``WAIT`` seconds) and
+nothing asserts on timing.
 """
 
 from __future__ import annotations
@@ -37,13 +40,16 @@ from sciood.scoring import score_store
 distributed = pytest.importorskip("distributed")
 get_task_stream = distributed.get_task_stream
 
+#: Seconds any wait may take on a loaded machine before the test fails (never a timing assert).
+WAIT = 600
+
 GEN = {"process": "wprime_wz", "n_events": 200, "seed": 5, "shard_size": 25, "mpi": False}
 
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
     with connect(workers=2) as c:
-        c.wait_for_workers(2, timeout=60)
+        c.wait_for_workers(2, timeout=WAIT)
         yield c
 
 
@@ -59,6 +65,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _manifest(path: Path) -> dict[str, Any]:
     m = json.loads((path / "manifest.json").read_text())
     m["provenance"].pop("wall_seconds", None)
+    m.pop("manifest_sha256", None)  # covers wall_seconds too
     return m
 
 
@@ -72,7 +79,7 @@ def _same_store(a: Path, b: Path, pattern: str) -> None:
 
 
 def _kill_when_busy(client: Any, prefix: str, started: threading.Event,
-                    timeout: float = 60.0) -> dict[str, Any]:
+                    timeout: float = WAIT) -> dict[str, Any]:
     """SIGKILL the first worker process seen running a task whose key starts with ``prefix``
     (a per-shard task, not the one holding a shared argument)."""
     pids = client.run(os.getpid)
@@ -102,7 +109,7 @@ def _run_and_kill(client: Any, prefix: str, job: Callable[[], Any]) -> tuple[Any
     th = threading.Thread(target=target)
     th.start()
     killed = _kill_when_busy(client, prefix, started)
-    th.join(120)
+    th.join(2 * WAIT)
     assert not th.is_alive()
     if "error" in box:
         raise box["error"]
@@ -183,7 +190,7 @@ def test_generation_survives_a_killed_worker(client: Any, reference: Path,
     assert len(es) == GEN["n_events"]
     assert _manifest(out) == _manifest(reference)
     _same_store(reference, out, "shard-*.parquet")
-    client.wait_for_workers(2, timeout=60)  # the nanny restarted the killed worker
+    client.wait_for_workers(2, timeout=WAIT)  # the nanny restarted the killed worker
     assert killed["pid"] not in client.run(os.getpid).values()
 
 
@@ -211,14 +218,15 @@ def test_scoring_on_cluster_identical_to_in_process(client: Any, reference: Path
 def test_scoring_survives_a_killed_worker(client: Any, reference: Path, fitted: Any,
                                           tmp_path: Path) -> None:
     local = score_store(fitted, reference, tmp_path / "local", batch_size=16)
-    client.restart()  # fresh workers: the first task pays torch's import, so it runs long
+    # fresh workers: the first task pays torch's import, so it runs long
+    client.restart(timeout=WAIT)
     remote, killed = _run_and_kill(
         client, "sciood-score",
         lambda: score_store(fitted, reference, tmp_path / "remote", batch_size=16,
                             client=client))
     assert all(k.startswith("sciood-score-") for k in killed["keys"])
     _same_store(local, remote, "scores-*.parquet")
-    client.wait_for_workers(2, timeout=60)
+    client.wait_for_workers(2, timeout=WAIT)
 
 
 # ------------------------------------------------------------------------------ ensembles
@@ -244,3 +252,15 @@ def test_histogram_store_on_cluster_equals_in_process(client: Any, reference: Pa
     np.testing.assert_array_equal(local.count, remote.count)
     np.testing.assert_allclose(remote.background, local.background, rtol=1e-12)
     assert local.count.sum() == GEN["n_events"]
+
+
+def test_connect_through_a_scheduler_file(client: Any, tmp_path: Path) -> None:
+    path = tmp_path / "scheduler.json"
+    path.write_text(json.dumps({"address": client.scheduler.address, "type": "Scheduler"}))
+    with connect(str(path)) as c:
+        assert sorted(c.run(os.getpid).values()) == sorted(client.run(os.getpid).values())
+
+
+def test_shared_path_probe_is_removed(client: Any, tmp_path: Path) -> None:
+    check_shared_path(client, tmp_path)
+    assert list(tmp_path.iterdir()) == []

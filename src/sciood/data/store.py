@@ -583,8 +583,8 @@ def check_events_table(table: pa.Table, name: str, weight_scale: float = 1.0) ->
             problems.append(
                 f"{name}: {bad.size} weight(s) are not finite"
                 + ("" if raw_bad else f" after × weight_scale {weight_scale!r}")
-                + f" (first at row {int(bad[0])}: {w[bad[0]]!r}); negative weights are legal, "
-                "NaN and ±inf are not")
+                + f" (first at row {int(bad[0])}: {float(w[bad[0]])!r}); negative weights are "
+                "legal, NaN and ±inf are not")
     return problems
 
 
@@ -613,7 +613,7 @@ def verify(directory: str | os.PathLike[str]) -> list[str]:
         except DataError as exc:
             problems.append(str(exc))
             continue
-        problems += check_events_table(table, entry["file"],
+        problems += check_events_table(table, f"shard {entry['file']!r}",
                                        float(entry.get("weight_scale", 1.0)))
         if schema is None:
             schema = table.schema
@@ -621,10 +621,10 @@ def verify(directory: str | os.PathLike[str]) -> list[str]:
                        if c not in schema.names]
             if missing:
                 problems.append(f"the manifest names column(s) {missing} as observables/"
-                                f"features, but the shards have no such columns")
+                                "features, but its shards have no such columns")
         elif not table.schema.remove_metadata().equals(schema.remove_metadata()):
-            problems.append(f"{entry['file']}: its columns {table.schema.names} / types "
-                            f"differ from the first shard's {schema.names}")
+            problems.append(f"shard {entry['file']!r} has columns {table.schema.names} (or "
+                            f"types) unlike the first shard's {schema.names}")
     if not raw["shards"]:
         problems.append(f"{str(directory)!r} lists no shards")
     return problems
