@@ -305,7 +305,7 @@ class EvaluationConfig(_Strict):
     """Class-conditional evaluation settings (see :func:`sciood.evaluate.evaluate`)."""
 
     working_points: WorkingPoints = Field(default_factory=WorkingPoints)
-    bootstrap: int = Field(default=100, ge=0, description="Poisson-bootstrap replicas.")
+    bootstrap: int = Field(default=100, ge=2, description="Poisson-bootstrap replicas (>= 2).")
     classes: list[str] | None = Field(
         default=None, description="Restrict the evaluation to these class labels.")
     metrics: list[str] | None = None

@@ -29,7 +29,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sciood.errors import OutputError, RunDirectoryError, RunLockedError
+from sciood.errors import (
+    CorruptDataError,
+    DataError,
+    OutputError,
+    RunDirectoryError,
+    RunLockedError,
+)
 
 __all__ = ["LOCK_NAME", "SCIOOD_ENTRIES", "claim", "locked", "output_errors", "remove_inside"]
 
@@ -209,6 +215,12 @@ def output_errors(run_dir: Path, stage: str) -> Iterator[None]:
         raise
     except OSError as exc:
         raise output_error(exc, run_dir, stage) from exc
+    except DataError as exc:  # a store's own message for a failed write: keep it, one class
+        cause = exc.__cause__
+        if isinstance(exc, CorruptDataError) or not isinstance(cause, OSError):
+            raise
+        raise OutputError(cause.errno or 0, f"stage {stage}: {exc}",
+                          cause.filename) from exc
 
 
 def output_error(exc: OSError, run_dir: Path, stage: str, *,

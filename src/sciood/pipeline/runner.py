@@ -241,7 +241,9 @@ def _stages(cfg: RunConfig, run_dir: Path, prog: Progress, until: Stage,
         notes = [*notes, *hunt_summary.get("notes", [])]
     if until == "hunt":
         return done(notes=notes)
-    if not report_cached:  # e.g. report.html deleted: redo the stage even if its key matches
+    if not report_cached and is_done(run_dir / "report", rkey):
+        # an output the marker does not list is missing (report.html of an older run):
+        # redo the stage although its key matches (a listed one is caught by its checksum)
         rundir.remove_inside(run_dir / "report" / MARKER, run_dir)
     return _report(cfg, run_dir, rkey, split, models, results, tests, hunt, hunt_summary, notes,
                    records, prog, t0)
