@@ -228,7 +228,8 @@ def score_in_blocks(fn: Callable[[np.ndarray], Any], arr: np.ndarray,
     return np.concatenate(parts)
 
 
-def _finite_array(X: Any, what: str, dtype: Any, *, limit: float | None = None) -> np.ndarray:
+def _finite_array(X: Any, what: str, dtype: Any, *, limit: float | None = None,
+                  names: tuple[str, ...] | None = None) -> np.ndarray:
     try:
         raw = np.asarray(X)
         if raw.dtype.kind == "c":
@@ -247,7 +248,7 @@ def _finite_array(X: Any, what: str, dtype: Any, *, limit: float | None = None) 
             "drop or impute those events before fit/score"
         )
     if limit is not None:
-        _check_magnitude(wide, what, limit, "")
+        _check_magnitude(wide, what, limit, "", names)
     return wide if np.dtype(dtype) == np.float64 else wide.astype(dtype)
 
 
@@ -933,7 +934,12 @@ class Detector(abc.ABC):
         return np.asarray(X), y, weights, observable
 
     def _validate(self, X: Any, *, fitting: bool) -> np.ndarray:
-        arr = _finite_array(X, "X", self.dtype, limit=MAX_ABS_INPUT)
+        try:
+            shape = np.shape(X)
+        except ValueError:  # ragged: _finite_array reports it
+            shape = ()
+        arr = _finite_array(X, "X", self.dtype, limit=MAX_ABS_INPUT,
+                            names=self._feature_names(shape))
         if arr.ndim != self._expected_ndim():
             raise DataError(
                 f"{self.name or type(self).__name__} expects X with {self._expected_ndim()} "
@@ -1031,16 +1037,18 @@ class Detector(abc.ABC):
 
     def _prepared(self, X: Any) -> np.ndarray:
         self._check_fitted()
-        arr = self._validate(self.as_array(X), fitting=False)
+        arr = self._validate(self._represent(X) if isinstance(X, EventSet) else X,
+                             fitting=False)
         if self._uses_scaler():
             arr = self._scaler.transform(arr)
             _check_magnitude(arr, "X (standardised with the training mean and std)",
-                             MAX_STANDARDISED, " std", self._feature_names())
+                             MAX_STANDARDISED, " std", self._feature_names(arr.shape))
         return arr
 
-    def _feature_names(self) -> tuple[str, ...] | None:
-        """Column names of a 2-D ``hlf`` input (for error messages), else ``None``."""
-        if getattr(self, "representation", "hlf") != "hlf" or len(self._input_shape) != 1:
+    def _feature_names(self, shape: tuple[int, ...]) -> tuple[str, ...] | None:
+        """Column names of a 2-D ``hlf`` input of ``shape`` (for messages), else ``None``."""
+        if (getattr(self, "representation", "hlf") != "hlf" or len(shape) != 2
+                or self._expected_ndim() != 2):
             return None
         from sciood.represent.hlf import resolve_features
 
@@ -1048,7 +1056,7 @@ class Detector(abc.ABC):
             names = resolve_features(getattr(self, "features", None))
         except (ConfigError, UnknownNameError):  # only decorates a message
             return None
-        return names if len(names) == self._input_shape[0] else None
+        return names if len(names) == shape[1] else None
 
     def score(self, X: Any) -> np.ndarray:
         """Anomaly score per event (higher = more anomalous).

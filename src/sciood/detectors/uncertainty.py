@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from sciood.data.eventset import EventSet
 from sciood.detectors.base import (
     Detector,
     LabelKind,
@@ -150,7 +151,8 @@ class Ensemble(_Wrapper):
     def member_scores(self, X: Any) -> np.ndarray:
         """Scores of every member, shape ``(n_members, n_events)``."""
         self._check_fitted()
-        arr = self._validate(self.as_array(X), fitting=False)
+        arr = self._validate(self._represent(X) if isinstance(X, EventSet) else X,
+                             fitting=False)
         return np.stack([m.score(arr) for m in self._members])
 
     def score_with_uncertainty(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -234,7 +236,8 @@ class MCDropout(_Wrapper):
     def score_with_uncertainty(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         """Mean and std (ddof=1) over ``passes`` dropout passes, each ``(n,)``."""
         self._check_fitted()
-        arr = self._validate(self.as_array(X), fitting=False)
+        arr = self._validate(self._represent(X) if isinstance(X, EventSet) else X,
+                             fitting=False)
         s = self._model.mc_scores(arr, int(self.passes), int(self.seed))
         return s.mean(0), s.std(0, ddof=1)
 
