@@ -6,7 +6,9 @@ depend on where or in which order shards run), and writes one Parquet shard of s
 input shard.  With ``client=`` the shards are Dask tasks: the detector is sent to the
 cluster once, each task reads its shard from the shared store, scores it with **one torch
 thread** and writes its output shard; the in-process path runs the very same function,
-also with one torch thread, so the scores are bit-identical whatever ran them.
+also with one torch thread.  Detectors score in fixed internal blocks of rows
+(:func:`sciood.detectors.base.score_in_blocks`), so a score is bit-identical whatever the
+batch size, shard size, offset or worker that produced it.
 
 The output directory is itself an EventSet store (``EventSet.read(out)`` works) whose rows
 are aligned with the input store's rows (same shard order, same row order)::
@@ -45,8 +47,10 @@ from sciood.errors import ConfigError, DataError
 
 __all__ = ["DEFAULT_BATCH_SIZE", "needed_columns", "score_events", "score_store"]
 
-#: Rows per scoring batch.
-DEFAULT_BATCH_SIZE = 4096
+#: Rows per scoring batch: two of the detectors' internal scoring blocks
+#: (:data:`sciood.detectors.base.SCORE_BLOCK`), so full batches need no padding.  The batch
+#: size never changes a score (every block has the same shape); it only sets memory use.
+DEFAULT_BATCH_SIZE = 6144
 
 Representation = str | Sequence[str]
 

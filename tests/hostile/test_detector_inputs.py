@@ -219,6 +219,12 @@ def test_offset_and_length_never_change_a_score(ae: Detector, X: np.ndarray) -> 
     for k in range(0, 40, 3):
         for length in (1, 2, 9, 100, 450 - k):
             np.testing.assert_array_equal(ae.score(X[k:k + length]), full[k:k + length])
+    # across internal block boundaries (3072 rows): 7200 distinct real-like rows
+    big = np.tile(X, (16, 1)) * (1 + 1e-3 * np.random.default_rng(0).normal(size=(7200, 1)))
+    full = ae.score(big)
+    for k in (1, 3071, 3072, 3073, 5000):
+        for length in (1, 100, 3500):
+            np.testing.assert_array_equal(ae.score(big[k:k + length]), full[k:k + length])
 
 
 @ok()
@@ -234,7 +240,7 @@ def test_mc_dropout_passes_do_not_depend_on_the_batch(X: np.ndarray) -> None:
 
 @ok()
 def test_rows_repeated_many_times_score_identically(ae: Detector, X: np.ndarray) -> None:
-    """1000 copies of one event (more than one internal block) all get its own score."""
+    """7000 copies of one event (more than two internal blocks) all get its own score."""
     one = ae.score(X[17:18])
-    np.testing.assert_array_equal(ae.score(np.repeat(X[17:18], 1000, axis=0)),
-                                  np.repeat(one, 1000))
+    np.testing.assert_array_equal(ae.score(np.repeat(X[17:18], 7000, axis=0)),
+                                  np.repeat(one, 7000))
