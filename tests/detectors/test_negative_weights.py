@@ -245,3 +245,20 @@ def test_ensemble_members_use_the_signed_weights(feats) -> None:
     ens = make("ensemble", base="mahalanobis", n=2, seed=0).fit(X, weights=w)
     single = make("mahalanobis").fit(X, weights=w).score(X)
     np.testing.assert_allclose(ens.score(X), single, rtol=1e-12)
+
+
+def test_per_jet_marginals_ignore_negative_weights(small_dijet: EventSet, caplog) -> None:
+    from sciood.represent.hlf import Gaussianizer
+
+    w = np.where(np.random.default_rng(7).random(len(small_dijet)) < 0.15, -1.0, 1.0)
+    det = make("per_jet", base="gmm", n_components=2, seed=0)
+    J = det.as_array(small_dijet)
+    with caplog.at_level(logging.WARNING):
+        det.fit(J, weights=w)
+    n_neg = 2 * int((w < 0).sum())
+    assert f"Gaussianizer: {n_neg} of {2 * len(w)} weights are negative; a CDF needs " \
+        "non-negative mass" in caplog.text
+    jets, wj = J.reshape(-1, J.shape[-1]), np.repeat(w / w.mean(), 2)
+    ref = Gaussianizer().fit(jets, np.clip(wj, 0, None)).transform(jets)
+    np.testing.assert_array_equal(det._gauss.transform(jets), ref)
+    assert np.isfinite(det.score(J)).all()

@@ -15,6 +15,7 @@ array([[-1., -1.],
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import numpy as np
@@ -24,6 +25,8 @@ from sciood.errors import ConfigError, DataError, UnknownNameError
 
 __all__ = ["FEATURE_SETS", "JET_FEATURES", "Gaussianizer", "Standardizer", "high_level_features",
            "jet_features", "resolve_features"]
+
+log = logging.getLogger(__name__)
 
 #: Named feature sets.  ``lhco`` is the community standard of the CATHODE / CWoLa papers;
 #: ``substructure`` adds groomed masses and three-prong ratios (physics-aware levers);
@@ -198,7 +201,12 @@ class Gaussianizer:
     def fit(self, X: np.ndarray, weights: np.ndarray | None = None) -> Gaussianizer:
         """Fit on ``X`` of shape ``(n, d)``."""
         X = np.asarray(X, dtype=np.float64)
-        w = np.ones(len(X)) if weights is None else np.clip(np.asarray(weights, float), 0, None)
+        w = np.ones(len(X)) if weights is None else np.asarray(weights, float)
+        if (w < 0).any():
+            log.warning("Gaussianizer: %d of %d weights are negative; a CDF needs "
+                        "non-negative mass, so they are ignored (clipped to 0)",
+                        int((w < 0).sum()), len(w))
+            w = np.clip(w, 0.0, None)
         if w.sum() <= 0:
             raise DataError("Gaussianizer needs weights with a positive sum")
         levels = np.linspace(0.0, 1.0, min(self.n_quantiles, len(X)))
