@@ -826,6 +826,10 @@ class Detector(abc.ABC):
     #: jet-level models score each of the two jets and aggregate per event
     jet_level: ClassVar[bool] = False
     accepts_extra_params: ClassVar[bool] = False
+    #: each row's score is computed from that row alone in a fixed order of operations (tree
+    #: traversals), so no block padding is needed for batch invariance; the contract test
+    #: checks the property for every detector either way
+    row_independent: ClassVar[bool] = False
 
     def __init__(self, **params: Any) -> None:
         self._store(params)
@@ -1072,6 +1076,8 @@ class Detector(abc.ABC):
         ndarray, shape ``(n,)``, float64
         """
         arr = self._prepared(X)
+        if self.row_independent:
+            return np.asarray(self._score_arrays(arr), dtype=np.float64)
         return np.asarray(score_in_blocks(self._score_arrays, arr), dtype=np.float64)
 
     def score_with_uncertainty(self, X: Any) -> tuple[np.ndarray, np.ndarray]:

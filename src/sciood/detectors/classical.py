@@ -91,6 +91,10 @@ class IsolationForestDetector(Detector):
     points score high.
     """
 
+    #: a tree traversal per row, trees summed in a fixed order: batch-invariant without
+    #: the scoring blocks, which cost 1.7x here (300k events: 2.4 s vs 4.0 s)
+    row_independent = True
+
     def __init__(
         self,
         *,
