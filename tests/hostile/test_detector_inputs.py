@@ -244,3 +244,10 @@ def test_rows_repeated_many_times_score_identically(ae: Detector, X: np.ndarray)
     one = ae.score(X[17:18])
     np.testing.assert_array_equal(ae.score(np.repeat(X[17:18], 7000, axis=0)),
                                   np.repeat(one, 7000))
+
+
+@err()
+def test_ragged_training_list(X: np.ndarray) -> None:
+    with pytest.raises(DataError, match=r"X cannot be read as a rectangular array .*pass an "
+                                        r"\(n_events, n_features\) array"):
+        make("mahalanobis").fit([[1.0, 2.0], [3.0]])

@@ -937,7 +937,12 @@ class Detector(abc.ABC):
             if observable is None and X.observables:
                 observable = X.column(X.observables[0])
             X = self._represent(X)
-        return np.asarray(X), y, weights, observable
+        try:
+            arr = np.asarray(X)
+        except ValueError as exc:  # ragged nested lists
+            raise DataError(f"X cannot be read as a rectangular array ({exc}); pass an "
+                            "(n_events, n_features) array of numbers, or an EventSet") from exc
+        return arr, y, weights, observable
 
     def _validate(self, X: Any, *, fitting: bool) -> np.ndarray:
         try:
