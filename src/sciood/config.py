@@ -36,6 +36,7 @@ import hashlib
 import json
 import os
 import re
+import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -49,7 +50,7 @@ from pydantic import (
     model_validator,
 )
 
-from sciood.errors import ConfigError, MissingDependencyError
+from sciood.errors import ConfigError
 from sciood.safe_yaml import MAX_BYTES, MAX_DEPTH, MAX_NODES, load_yaml
 
 __all__ = [
@@ -571,19 +572,6 @@ def parse_config(data: Any, *, source: str = "(dict)") -> RunConfig:
         raise ConfigError(_format(exc, source)) from None
 
 
-def _tomllib() -> Any:
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        try:
-            import tomli as tomllib  # type: ignore[no-redef]
-        except ImportError:
-            raise MissingDependencyError(
-                "reading TOML on Python 3.10 needs 'tomli'; `pip install tomli` or write the "
-                "config as YAML") from None
-    return tomllib
-
-
 def _check_shape(data: Any, source: str) -> None:
     """Refuse parsed data nested deeper than MAX_DEPTH or with more than MAX_NODES values."""
     stack = [(data, 1)]
@@ -628,7 +616,6 @@ def _read(path: Path) -> Any:
         raise ConfigError(f"{path}: contains a NUL character; a config file is plain text: "
                           "remove it (or check that this is the right file)")
     if suffix == ".toml":
-        tomllib = _tomllib()
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
