@@ -66,9 +66,10 @@ CASES = [
       id="signal-int"),
     E(_sub("600.0", "1e9"), r"selection\.leading_pt_min = 1000000000\.0 is outside the physical "
       r"range \[0, 6500\].*choose a value in that range", id="selection-1e9"),
-    E(_sub("600.0", "nan"), r"selection\.leading_pt_min = nan is outside the physical range",
-      id="selection-nan"),
-    E(_sub("600.0", "-inf"), r"selection\.leading_pt_min = -inf is outside", id="selection-inf"),
+    E(_sub("600.0", "nan"), r"selection\.leading_pt_min = nan is not a finite number; no event "
+      r"could pass it: choose a value in \[0, 6500\]", id="selection-nan"),
+    E(_sub("600.0", "-inf"), r"selection\.leading_pt_min = -inf is not a finite number",
+      id="selection-inf"),
     E(_sub("600.0", '"600"'), r"selection\.leading_pt_min must be a number, got '600' \(str\); "
       r"write it without quotes", id="selection-string"),
     E(_sub("leading_pt_min = 600.0", "min_jets = 1"), r"selection\.min_jets = 1 is outside the "

@@ -98,21 +98,36 @@ class Selection:
     jet_pt_min: float = 20.0
 
     def __post_init__(self) -> None:
-        for key, (low, high) in _SELECTION_RANGE.items():
+        for key in _SELECTION_RANGE:
             value = getattr(self, key)
-            kind = int if key == "min_jets" else float
             if isinstance(value, bool) or not isinstance(value, int | float | np.integer
                                                           | np.floating):
                 raise ConfigError(f"selection.{key} must be a number, got {value!r}; write "
                                   f"e.g. {key} = {getattr(_DEFAULT_SELECTION, key)}")
-            if not (math.isfinite(float(value)) and low <= float(value) <= high):
+            if not math.isfinite(float(value)):
+                raise ConfigError(f"selection.{key} = {value!r} is not a finite number; no "
+                                  "event could pass it: choose a value in "
+                                  f"[{_SELECTION_RANGE[key][0]:g}, "
+                                  f"{_SELECTION_RANGE[key][1]:g}] ({_SELECTION_WHY[key]})")
+            if key == "min_jets" and float(value) != int(value):
+                raise ConfigError(f"selection.{key} must be an integer, got {value!r}")
+            object.__setattr__(self, key, int(value) if key == "min_jets" else float(value))
+
+    def check_physical(self) -> None:
+        """Refuse cuts no generated event can pass (generation would never finish).
+
+        Raises
+        ------
+        ConfigError
+            Naming the cut, its physical range and why.
+        """
+        for key, (low, high) in _SELECTION_RANGE.items():
+            value = getattr(self, key)
+            if not low <= value <= high:
                 raise ConfigError(
                     f"selection.{key} = {value!r} is outside the physical range "
                     f"[{low:g}, {high:g}] ({_SELECTION_WHY[key]}); no event could pass it, "
                     "so generation would never finish: choose a value in that range")
-            if kind is int and float(value) != int(value):
-                raise ConfigError(f"selection.{key} must be an integer, got {value!r}")
-            object.__setattr__(self, key, kind(value))
 
 
 _DEFAULT_SELECTION = Selection()
@@ -465,9 +480,11 @@ def _selection(spec: Any, where: str) -> Selection:
         _number(value, f"{where}.selection.{key}")
         values[key] = value
     try:
-        return replace(Selection(), **values)
+        selection = replace(Selection(), **values)
+        selection.check_physical()
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
+    return selection
 
 
 def _setting_lines(value: Any, where: str) -> tuple[str, ...]:

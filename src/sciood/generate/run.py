@@ -447,6 +447,10 @@ def generate(
     extra = load_process_file(process_file) if process_file is not None else None
     proc = get_process(process, extra=extra)
     get_card(variant)
+    try:
+        proc.selection.check_physical()
+    except ConfigError as exc:
+        raise ConfigError(f"process {proc.name!r}: {exc}") from None
     use_mpi = proc.mpi if mpi is None else bool(mpi)
     keep_constituents = bool(keep_constituents)
     body = {"process": proc.to_dict(), "n_events": int(n_events), "seed": int(seed),
