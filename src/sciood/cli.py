@@ -115,6 +115,10 @@ def generate(
         "--mpi/--no-mpi", help="Override the process card's MPI setting.")] = None,
     no_constituents: Annotated[bool, typer.Option(
         "--no-constituents", help="Do not store jet constituents.")] = False,
+    min_efficiency: Annotated[float | None, typer.Option(
+        "--min-efficiency", min=0.0, max=1.0,
+        help="Stop a p̂T slice whose selection efficiency is (almost surely) below this "
+        "(selected per generated event; default 1e-4; 0 switches the check off).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help="Dask scheduler address (tcp://host:8786) or scheduler file: "
@@ -132,7 +136,9 @@ def generate(
                                     workers=workers, shard_size=shard_size,
                                     process_file=process_file, mpi=mpi,
                                     keep_constituents=not no_constituents, quiet=quiet,
-                                    client=client)
+                                    client=client,
+                                    **({} if min_efficiency is None else
+                                       {"min_efficiency": min_efficiency}))
     except SciOODError as exc:
         _fail(exc)
     if not quiet:

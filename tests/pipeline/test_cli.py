@@ -107,3 +107,18 @@ def test_generate_bad_scheduler_exit_2(tmp_path):
     assert res.exit_code == 2
     assert "--scheduler must be a Dask scheduler address" in " ".join(res.output.split())
     assert not (tmp_path / "g").exists()
+
+
+@pytest.mark.hostile("process-files", "error")
+def test_generate_efficiency_floor_is_reachable_from_the_command_line(tmp_path) -> None:
+    out = tmp_path / "rnd"
+    res = CliRunner().invoke(app, ["generate", "qcd_rnd", "--events", "300", "--no-mpi",
+                                   "--out", str(out), "--min-efficiency", "0.99", "--quiet"])
+    assert res.exit_code == 1
+    text = " ".join(res.output.split())
+    assert "under the floor min_efficiency = 0.99" in text
+    assert "lower min_efficiency (--min-efficiency)" in text
+    assert not (out / "manifest.json").exists()
+    res = CliRunner().invoke(app, ["generate", "qcd_rnd", "--events", "300", "--no-mpi",
+                                   "--out", str(out), "--min-efficiency", "1.5"])
+    assert res.exit_code == 2 and "--min-efficiency" in res.output

@@ -197,8 +197,8 @@ def _check_efficiency(spec: ShardSpec, n_selected: int, n_generated: int) -> Non
         f"min_efficiency = {spec.min_efficiency:g}, so {spec.n_selected} selected events "
         f"would need more than {spec.n_selected / bound:.3g} generated ones. Loosen the "
         "selection, or move Pythia's phase space towards it (PhaseSpace:pTHatMin / mHatMin "
-        "near the cut); or lower min_efficiency to accept the cost. The same --out can be "
-        "reused by the corrected command")
+        "near the cut); or lower min_efficiency (--min-efficiency) to accept the cost. The same "
+        "--out can be reused by the corrected command")
 
 
 def _shard_table(spec: ShardSpec, progress: Callable[[int], None] | None) -> tuple[
