@@ -36,7 +36,6 @@ import hashlib
 import json
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -51,7 +50,7 @@ from pydantic import (
 )
 
 from sciood.errors import ConfigError
-from sciood.safe_yaml import MAX_BYTES, MAX_DEPTH, MAX_NODES, load_yaml
+from sciood.safe_yaml import load_mapping_file
 
 __all__ = [
     "NAME_PATTERN",
@@ -572,62 +571,8 @@ def parse_config(data: Any, *, source: str = "(dict)") -> RunConfig:
         raise ConfigError(_format(exc, source)) from None
 
 
-def _check_shape(data: Any, source: str) -> None:
-    """Refuse parsed data nested deeper than MAX_DEPTH or with more than MAX_NODES values."""
-    stack = [(data, 1)]
-    count = 0
-    while stack:
-        node, depth = stack.pop()
-        count += 1
-        if depth > MAX_DEPTH:
-            raise ConfigError(f"{source}: refused: nesting deeper than {MAX_DEPTH} levels; "
-                              "flatten the file")
-        if count > MAX_NODES:
-            raise ConfigError(f"{source}: refused: more than {MAX_NODES} values; is this the "
-                              "right file?")
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node)
-
-
-def read_text_bounded(path: Path) -> str:
-    """The UTF-8 text of a user file of at most MAX_BYTES bytes (ConfigError otherwise)."""
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise ConfigError(f"{path}: {size} bytes is larger than the {MAX_BYTES} allowed for a "
-                          "configuration file; is this the right file?")
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save "
-                          "the file as UTF-8") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror}); check the path and "
-                          "its permissions") from None
-
-
 def _read(path: Path) -> Any:
-    suffix = path.suffix.lower()
-    if suffix not in (".toml", ".yaml", ".yml"):
-        raise ConfigError(f"{path}: unknown config format {suffix!r}; use .yaml, .yml or .toml")
-    text = read_text_bounded(path)
-    if "\x00" in text:
-        raise ConfigError(f"{path}: contains a NUL character; a config file is plain text: "
-                          "remove it (or check that this is the right file)")
-    if suffix == ".toml":
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML (fix the syntax at the position "
-                              f"shown): {exc}") from None
-        except RecursionError:
-            raise ConfigError(f"{path}: refused: nesting too deep to read; flatten the "
-                              "file") from None
-    else:
-        data = load_yaml(text, source=str(path))
-    _check_shape(data, str(path))
-    return data
+    return load_mapping_file(path, kind="configuration file")
 
 
 def load_config(path: str | os.PathLike[str], **overrides: Any) -> RunConfig:

@@ -13,6 +13,10 @@ refuses, with a :class:`~sciood.errors.ConfigError` that names the source and th
   plain mappings, lists, strings, numbers, booleans and nulls only;
 * a key repeated in one mapping (YAML would silently keep the last one).
 
+:func:`load_mapping_file` is the one reader of user-written files (run configs, process
+files): it bounds the size on disk, requires UTF-8 without NUL characters, parses TOML or
+YAML by suffix (YAML through :func:`load_yaml`) and bounds the parsed tree's depth and size.
+
 Example
 -------
 >>> load_yaml("a: &x [1, 2]\\nb: *x\\n", source="example.yaml")
@@ -21,6 +25,8 @@ Example
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -28,7 +34,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from sciood.errors import ConfigError
 
-__all__ = ["MAX_ALIASES", "MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "load_yaml"]
+__all__ = ["MAX_ALIASES", "MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "check_shape",
+           "load_mapping_file", "load_yaml", "read_text_bounded"]
 
 #: Largest accepted text (characters of the decoded file).
 MAX_BYTES = 1 << 20
@@ -171,3 +178,99 @@ def load_yaml(text: str, *, source: str, max_bytes: int = MAX_BYTES,
         raise ConfigError(f"{source}: nesting too deep to read; flatten the file") from None
     finally:
         loader.dispose()
+
+
+def check_shape(data: Any, source: str, *, max_depth: int = MAX_DEPTH,
+                max_nodes: int = MAX_NODES) -> None:
+    """Refuse parsed data nested deeper than ``max_depth`` or with more than ``max_nodes`` values.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``source`` and the limit.
+    """
+    stack = [(data, 1)]
+    count = 0
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if depth > max_depth:
+            raise ConfigError(f"{source}: refused: nesting deeper than {max_depth} levels; "
+                              "flatten the file")
+        if count > max_nodes:
+            raise ConfigError(f"{source}: refused: more than {max_nodes} values; is this the "
+                              "right file?")
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+
+
+def read_text_bounded(path: Path, *, kind: str = "configuration file",
+                      max_bytes: int = MAX_BYTES) -> str:
+    """The UTF-8 text of a user file of at most ``max_bytes`` bytes, without NUL characters.
+
+    Parameters
+    ----------
+    path : Path
+    kind : str
+        What the file is, for messages ("configuration file", "process file").
+    max_bytes : int
+        Largest size on disk, checked before reading.
+
+    Raises
+    ------
+    ConfigError
+        Too large, unreadable, not UTF-8 or containing NUL; the message names the fix.
+    """
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ConfigError(f"{path}: {size} bytes is larger than the {max_bytes} allowed "
+                              f"for a {kind}; is this the right file?")
+        text = path.read_bytes()[: max_bytes + 1].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save "
+                          f"the {kind} as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror}); check the path and "
+                          "its permissions") from None
+    if "\x00" in text:
+        raise ConfigError(f"{path}: contains a NUL character; a {kind} is plain text: "
+                          "remove it (or check that this is the right file)")
+    return text
+
+
+def load_mapping_file(path: Path, *, kind: str = "configuration file",
+                      max_bytes: int = MAX_BYTES) -> Any:
+    """Read a ``.toml``, ``.yaml`` or ``.yml`` user file within every bound of this module.
+
+    Returns
+    -------
+    object
+        The parsed data (not yet checked to be a mapping: the caller says what it needs).
+
+    Raises
+    ------
+    ConfigError
+        Unknown suffix, a bound exceeded (:func:`read_text_bounded`, :func:`load_yaml`,
+        :func:`check_shape`) or invalid syntax, naming the file and the fix.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in (".toml", ".yaml", ".yml"):
+        raise ConfigError(f"{path}: {kind}s must end in .toml, .yaml or .yml (got "
+                          f"{suffix or 'no suffix'!r}); use .yaml, .yml or .toml")
+    text = read_text_bounded(path, kind=kind, max_bytes=max_bytes)
+    if suffix == ".toml":
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML (fix the syntax at the position "
+                              f"shown): {exc}") from None
+        except RecursionError:
+            raise ConfigError(f"{path}: refused: nesting too deep to read; flatten the "
+                              "file") from None
+    else:
+        data = load_yaml(text, source=str(path), max_bytes=max_bytes)
+    check_shape(data, str(path))
+    return data

@@ -79,7 +79,7 @@ def test_process_file_yaml(tmp_path):
         (TOML.replace("mpi = false", "colour = 1"), r"unknown key\(s\) \['colour'\]"),
         (TOML.replace('name = "my_zprime_bb"\n', ""), "missing required key 'name'"),
         (TOML.replace("leading_pt_min", "lead_pt"), "selection: allowed keys"),
-        ("[[process]\nname=", "invalid TOML"),
+        ("[[process]\nname=", "not valid TOML"),
     ],
 )
 def test_process_file_errors(tmp_path, text, match):

@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -432,29 +431,9 @@ RESERVED_SETTINGS: dict[str, str] = {
 
 
 def _load_mapping(path: Path) -> Any:
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise ConfigError(f"{path}: {size} bytes is larger than the {MAX_FILE_BYTES} allowed "
-                          "for a process file; is this the right file?")
-    try:
-        text = path.read_bytes()[: MAX_FILE_BYTES + 1].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text ({exc}); save the process file as "
-                          "UTF-8") from None
-    suffix = path.suffix.lower()
-    if suffix == ".toml":
-        try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: invalid TOML (fix the syntax at the position shown): "
-                              f"{exc}") from None
-        except RecursionError:
-            raise ConfigError(f"{path}: nesting too deep to read; flatten the file") from None
-    if suffix in (".yaml", ".yml"):
-        from sciood.safe_yaml import load_yaml
+    from sciood.safe_yaml import load_mapping_file
 
-        return load_yaml(text, source=str(path), max_bytes=MAX_FILE_BYTES)
-    raise ConfigError(f"{path}: process files must end in .toml, .yaml or .yml")
+    return load_mapping_file(path, kind="process file", max_bytes=MAX_FILE_BYTES)
 
 
 def _number(value: Any, where: str) -> float:
