@@ -204,14 +204,16 @@ def _start_attempt(n: int, timeout: float) -> tuple[Any, Client]:
     import dask
     from distributed import Client, LocalCluster
 
-    cfg = {**WORKER_ENVIRON, "distributed.comm.timeouts.connect": f"{timeout}s"}
+    # Connections get at least dask's default 30 s, whatever the start budget.
+    comm = max(timeout, 30.0)
+    cfg = {**WORKER_ENVIRON, "distributed.comm.timeouts.connect": f"{comm:.0f}s"}
     with dask.config.set(cfg):
         # The scheduler first, then the workers; the wait is ours (dask's own start timeout
         # cancels a starting worker process and then fails its clean-up).
         cluster = LocalCluster(n_workers=0, threads_per_worker=1, processes=True,
                                dashboard_address=None, silence_logs=logging.WARNING)
     try:
-        client = Client(cluster, timeout=timeout)
+        client = Client(cluster, timeout=comm)
         try:
             with dask.config.set(cfg):
                 cluster.scale(n)
@@ -220,7 +222,7 @@ def _start_attempt(n: int, timeout: float) -> tuple[Any, Client]:
             client.close()
             raise
     except BaseException:
-        cluster.close()
+        cluster.close(timeout=comm)
         raise
     return cluster, client
 
@@ -252,7 +254,7 @@ def _start_local(n: int) -> tuple[Any, Client]:
                         type(exc).__name__, exc)
     raise ConfigError(
         f"could not start a local Dask cluster of {n} worker processes: {len(timeouts)} "
-        f"attempts, the last allowed {timeouts[-1]:.3g} s ({type(last).__name__}: {last}); "
+        f"attempt(s), the last allowed {timeouts[-1]:.3g} s ({type(last).__name__}: {last}); "
         "the machine is too busy or short of memory — use --workers 1 or fewer workers, "
         "raise SCIOOD_WORKER_START_TIMEOUT (seconds), or connect to a running cluster with "
         "--scheduler"

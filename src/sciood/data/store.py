@@ -103,7 +103,8 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 
 def _write_error(path: Path, exc: OSError) -> DataError:
     """A :class:`DataError` naming ``path``, the cause and the fix of a failed write."""
-    reason = exc.strerror or str(exc)
+    # pyarrow's messages wrap the errno text in a long "Error writing bytes ..." sentence
+    reason = os.strerror(exc.errno) if exc.errno else (exc.strerror or str(exc))
     if exc.errno in _DISK_FULL:
         what = ("disk full or file-size limit reached" if exc.errno == errno.EFBIG
                 else "disk full")
