@@ -72,14 +72,17 @@ def test_killed_run_resumes_to_exactly_n_events(tmp_path):
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     deadline = time.time() + 120
-    while time.time() < deadline and len(list(out.glob("shard-*.parquet"))) < 2:
+    # a shard is complete when its sidecar (written after the Parquet file) exists
+    while time.time() < deadline and len(list(out.glob("shard-*.json"))) < 2:
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert not (out / "manifest.json").exists(), "killed too late to test resumption"
     with pytest.raises(CorruptDataError, match=r"manifest\.json"):
         EventSet.read(out)
-    done_before = {p.name: p.stat().st_mtime_ns for p in out.glob("shard-*.parquet")}
+    done_before = {p.name: p.stat().st_mtime_ns for p in out.glob("shard-*.parquet")
+                   if p.with_suffix(".json").is_file()}
+    assert done_before
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     es = EventSet.read(out)
     assert len(es) == 90
