@@ -43,7 +43,7 @@ from sciood.data import store as store_io
 from sciood.data.eventset import EventSet
 from sciood.detectors.base import Detector
 from sciood.distributed import check_shared_path, run_tasks, single_thread
-from sciood.errors import ConfigError, DataError
+from sciood.errors import ConfigError, CorruptDataError, DataError
 
 __all__ = ["DEFAULT_BATCH_SIZE", "needed_columns", "score_events", "score_store"]
 
@@ -160,6 +160,10 @@ def _score_shard(job: _ShardJob, detector: Detector, representation: Representat
     columns = needed_columns(detector, representation, job.observables)
     table = store_io.read_shard(job.source, job.entry, columns=columns)
     scale = float(job.entry.get("weight_scale", 1.0))
+    problems = store_io.check_events_table(table, f"{job.source}/{job.entry['file']}", scale)
+    if problems:  # refused before scoring, not discovered when the scores are read back
+        raise CorruptDataError("; ".join(problems) + "; regenerate the dataset or fix the "
+                               "shard before scoring it")
     weight = table.column("weight").to_numpy(zero_copy_only=False).astype(np.float64) * scale
     events = EventSet(table, observables=job.observables,
                       features=[f for f in job.features if f in table.column_names])

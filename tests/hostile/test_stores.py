@@ -444,3 +444,17 @@ def test_rewriting_a_smaller_set_removes_the_old_shards(tmp_path: Path, pristine
         f"shard-{i:05d}.parquet" for i in range(3)]
     back = EventSet.read(tmp_path / "d")
     assert back.table.equals(es.select(np.arange(12)).table)
+
+
+@pytest.mark.hostile("stores", "error")
+def test_scoring_a_store_with_a_nan_weight_is_refused_before_writing(damaged: Path,
+                                                                     tmp_path: Path) -> None:
+    from sciood.detectors import make
+    from sciood.scoring import score_store
+
+    det = make("mahalanobis", features="physics").fit(EventSet.read(damaged))
+    _nan_weight(damaged, _load(damaged))
+    with pytest.raises(CorruptDataError, match=r"shard-0-00001\.parquet: 1 weight\(s\) are not "
+                                               r"finite .*regenerate the dataset"):
+        score_store(det, damaged, tmp_path / "scores")
+    assert not (tmp_path / "scores" / "manifest.json").exists()
