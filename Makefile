@@ -20,11 +20,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/sciood run examples/demo.yaml --out runs/demo
 
+# Two test workers (pytest-xdist) on two cores; the pipeline tests share one worker (their
+# sample cache and session run), everything else is balanced between both.
+PYTEST := $(PY) -m pytest -q -n 2 --dist loadgroup
+
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PYTEST)
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not slow"
+	$(PYTEST) -m "not slow"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

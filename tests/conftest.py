@@ -8,8 +8,12 @@ configuration hash.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,11 +32,81 @@ def sample(process: str, n: int, seed: int, *, mpi: bool | None = None,
     tag = f"{process}-{n}-{seed}-{variant}-{'def' if mpi is None else ('mpi' if mpi else 'nompi')}"
     kwargs = {"seed": seed, "variant": variant, "out": CACHE / tag, "mpi": mpi,
               "shard_size": max(n // 2, 1), "workers": 1}
-    try:
-        return sciood.generate(process, n, **kwargs)
-    except ConfigError:  # the cached sample was made with other settings (code changed)
-        shutil.rmtree(CACHE / tag)
-        return sciood.generate(process, n, **kwargs)
+    with cache_lock(tag):  # test workers (pytest-xdist) share the cache
+        try:
+            return sciood.generate(process, n, **kwargs)
+        except ConfigError:  # the cached sample was made with other settings (code changed)
+            shutil.rmtree(CACHE / tag)
+            return sciood.generate(process, n, **kwargs)
+
+
+@contextlib.contextmanager
+def cache_lock(name: str) -> Iterator[None]:
+    """Hold an exclusive lock on ``CACHE/.name.lock`` (one generator per cached sample)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / f".{name}.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+# --------------------------------------------------------------- test workers (pytest-xdist)
+#: Tests that run the pipeline on the shared sample cache of tests/pipeline: one xdist worker
+#: runs them all, in order (their session fixture `tiny_run` is then made once).
+PIPELINE_GROUP = ("tests/pipeline/", "tests/hostile/test_pipeline_faults.py")
+
+
+#: ``@pytest.mark.hostile(category, outcome)`` (tests/hostile/): the category of a hostile input
+#: or fault, and its expected outcome — "error" (a SciOODError subclass whose message names the
+#: problem and the fix) or "correct" (legal input, result checked against a reference).
+CATEGORIES = ("metrics", "detector-inputs", "detector-params", "configs", "process-files",
+              "stores", "model-files", "killed", "disk", "cluster", "numerics")
+OUTCOMES = ("error", "correct")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = Path(str(item.fspath)).relative_to(config.rootpath).as_posix()
+        if path.startswith(PIPELINE_GROUP):
+            item.add_marker(pytest.mark.xdist_group("pipeline"))
+        mark = item.get_closest_marker("hostile")
+        if mark is None:
+            continue
+        if len(mark.args) != 2 or mark.args[0] not in CATEGORIES or mark.args[1] not in OUTCOMES:
+            raise pytest.UsageError(f"{item.nodeid}: hostile{mark.args!r} — category must be one "
+                                    f"of {CATEGORIES}, outcome one of {OUTCOMES}")
+        # user properties reach the xdist controller with the report (see the tally below)
+        item.user_properties.append(("hostile", "/".join(mark.args)))
+
+
+# ------------------------------------------------------------------ hostile-input tally
+_TALLY: Counter[tuple[str, str]] = Counter()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count each hostile case once (at its call phase, or its setup if skipped there)."""
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        for key, value in report.user_properties:
+            if key == "hostile":
+                category, outcome = str(value).split("/")
+                _TALLY[(category, outcome)] += 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _TALLY:
+        return
+    tr = terminalreporter
+    tr.section("hostile inputs and faults")
+    for category in CATEGORIES:
+        err, ok = _TALLY[(category, "error")], _TALLY[(category, "correct")]
+        if err or ok:
+            tr.write_line(f"{category:16s} clear error {err:4d}   correct behaviour {ok:4d}")
+    total_err = sum(v for (_, o), v in _TALLY.items() if o == "error")
+    total_ok = sum(v for (_, o), v in _TALLY.items() if o == "correct")
+    tr.write_line(f"{'total':16s} clear error {total_err:4d}   correct behaviour {total_ok:4d}"
+                  f"   ({total_err + total_ok} cases run)")
 
 
 @pytest.fixture(scope="session")

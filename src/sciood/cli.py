@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from sciood.errors import ConfigError, DataError, SciOODError
 
@@ -31,9 +32,15 @@ console = Console(stderr=True)
 out_console = Console()
 
 
+def _print_error(message: str) -> None:
+    """``error: message`` on stderr: the message verbatim (no rich markup, so ``[a, b]`` in it
+    survives) and never hard-wrapped (a path or key in it stays copyable)."""
+    console.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
+
+
 def _fail(exc: SciOODError) -> None:
     code = 2 if isinstance(exc, ConfigError | DataError) else 1
-    console.print(f"[bold red]error:[/] {exc}")
+    _print_error(str(exc))
     raise typer.Exit(code)
 
 
@@ -174,7 +181,7 @@ def info(path: Annotated[Path, typer.Argument(help="Dataset directory.")]) -> No
 
     problems = store.verify(path)
     for problem in problems:
-        console.print(f"[bold red]error:[/] {problem}")
+        _print_error(str(problem))
     if problems:
         raise typer.Exit(2)
     try:
@@ -277,7 +284,7 @@ def _run_stage(config: Path, until: str, *, out: Path | None = None, quiet: bool
     except SciOODError as exc:
         _fail(exc)
     except Exception as exc:  # a runtime failure: message + exit code 1
-        console.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}")
+        _print_error(f"{type(exc).__name__}: {exc}")
         raise typer.Exit(1) from exc
     if as_json:
         out_console.print_json(json.dumps(result.to_dict()))
@@ -411,7 +418,7 @@ def main() -> None:
     try:
         app()
     except SciOODError as exc:  # pragma: no cover - commands handle their own
-        console.print(f"[bold red]error:[/] {exc}")
+        _print_error(str(exc))
         sys.exit(2 if isinstance(exc, ConfigError | DataError) else 1)
     except KeyboardInterrupt:  # pragma: no cover - interactive
         console.print("[bold red]interrupted[/]: re-run the same command to resume")

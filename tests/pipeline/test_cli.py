@@ -122,3 +122,24 @@ def test_generate_efficiency_floor_is_reachable_from_the_command_line(tmp_path) 
     res = CliRunner().invoke(app, ["generate", "qcd_rnd", "--events", "300", "--no-mpi",
                                    "--out", str(out), "--min-efficiency", "1.5"])
     assert res.exit_code == 2 and "--min-efficiency" in res.output
+
+
+def test_error_messages_are_printed_verbatim_and_unwrapped(tmp_path) -> None:
+    """Rich markup would swallow ``[a, b]`` in a message; hard wrapping would split a path."""
+    long_dir = tmp_path / ("d" * 120)
+    body = json.loads(json.dumps(TINY))
+    body["output"] = str(tmp_path / "out")
+    body["representation"]["features"] = ["mj1", "no_such_feature"]
+    cfg = _write(long_dir.with_suffix(".yaml"), body)
+    res = CliRunner().invoke(app, ["run", str(cfg)])
+    assert res.exit_code == 2
+    assert str(cfg) in res.output                      # the long path on one line
+    assert "no_such_feature" in res.output
+
+
+def test_error_printer_keeps_brackets(capsys) -> None:
+    from sciood.cli import _print_error
+
+    message = "shards[2].rows: valid names are [mj1, mj2] and [bold] is text, in /" + "p" * 150
+    _print_error(message)
+    assert capsys.readouterr().err == f"error: {message}\n"
