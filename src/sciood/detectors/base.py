@@ -826,10 +826,11 @@ class Detector(abc.ABC):
     #: jet-level models score each of the two jets and aggregate per event
     jet_level: ClassVar[bool] = False
     accepts_extra_params: ClassVar[bool] = False
-    #: each row's score is computed from that row alone in a fixed order of operations (tree
-    #: traversals), so no block padding is needed for batch invariance; the contract test
-    #: checks the property for every detector either way
-    row_independent: ClassVar[bool] = False
+    #: ``_score_arrays`` is batch-invariant by itself — each row's score comes from that row
+    #: alone in a fixed order of operations (tree traversals), or the model scores in fixed
+    #: blocks of its own (torch detectors) — so :meth:`score` does not block it again; the
+    #: contract test checks the property for every detector either way
+    invariant_scoring: ClassVar[bool] = False
 
     def __init__(self, **params: Any) -> None:
         self._store(params)
@@ -1081,7 +1082,7 @@ class Detector(abc.ABC):
         ndarray, shape ``(n,)``, float64
         """
         arr = self._prepared(X)
-        if self.row_independent:
+        if self.invariant_scoring:
             return np.asarray(self._score_arrays(arr), dtype=np.float64)
         return np.asarray(score_in_blocks(self._score_arrays, arr), dtype=np.float64)
 

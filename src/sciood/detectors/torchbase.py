@@ -177,6 +177,8 @@ class TorchDetector(Detector):
     supports_decorrelation = False
     #: rows per forward pass at scoring time (every pass has exactly this many rows)
     score_batch_size = SCORE_BLOCK
+    #: ``_predict`` / ``_in_blocks`` score in fixed blocks of ``score_batch_size`` rows
+    invariant_scoring = True
     #: cap the loss of negative-weight events (see the module docstring); tests switch it
     #: off to show that the divergence check catches what the cap prevents
     cap_negative_weights = True
