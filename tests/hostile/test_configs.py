@@ -227,7 +227,8 @@ def test_huge_file_is_refused_before_reading(tmp_path):
 def test_not_utf8_is_refused(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_bytes(b"name: caf\xe9\n")
-    with pytest.raises(ConfigError, match=r"not UTF-8 text .* save the configuration file as UTF-8"):
+    with pytest.raises(ConfigError,
+                       match=r"not UTF-8 text .* save the configuration file as UTF-8"):
         load_config(path)
 
 
