@@ -63,13 +63,17 @@ def positive_part(w: np.ndarray, who: str, why: str) -> np.ndarray:
     return np.clip(w, 0.0, None)
 
 
-def weighted_resample(X: np.ndarray, w: np.ndarray, seed: int) -> np.ndarray:
+def weighted_resample(X: np.ndarray, w: np.ndarray, seed: int,
+                      who: str = "resampling") -> np.ndarray:
     """Resample rows of ``X`` with probability ∝ max(w, 0) (identity for uniform weights).
 
     Parameters
     ----------
     X : ndarray, shape ``(n, d)``
     w : ndarray, shape ``(n,)``
+    seed : int
+    who : str
+        The detector, named in the warning about negative weights.
 
     Returns
     -------
@@ -77,7 +81,7 @@ def weighted_resample(X: np.ndarray, w: np.ndarray, seed: int) -> np.ndarray:
     """
     if np.allclose(w, w[0]):
         return X
-    p = positive_part(w, "resampling", "a sampling probability cannot be negative")
+    p = positive_part(w, f"{who} (resampling)", "a sampling probability cannot be negative")
     p = p / p.sum()
     idx = np.random.default_rng(seed).choice(len(X), size=len(X), p=p)
     return X[idx]
@@ -155,7 +159,7 @@ class GMM(Detector):
         self._model = GaussianMixture(
             n_components=k, covariance_type=self.covariance_type, random_state=self.seed,
             reg_covar=1e-4,
-        ).fit(weighted_resample(X, w, self.seed))
+        ).fit(weighted_resample(X, w, self.seed, self.name))
 
     def _score_arrays(self, X: np.ndarray) -> np.ndarray:
         return sklearn_score(self._model.score_samples(X))
@@ -194,7 +198,7 @@ class KNN(Detector):
             raise ConfigError(f"knn method must be 'largest' or 'mean', got {self.method!r}")
         if self.k < 1:
             raise ConfigError(f"k must be >= 1, got {self.k}")
-        ref = weighted_resample(X, w, self.seed)
+        ref = weighted_resample(X, w, self.seed, self.name)
         if len(ref) > self.max_train:
             rng = np.random.default_rng(self.seed)
             ref = ref[rng.choice(len(ref), self.max_train, replace=False)]

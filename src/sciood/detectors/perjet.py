@@ -72,6 +72,9 @@ class PerJet(Detector):
     standardize: ClassVar[bool] = False
     jet_level: ClassVar[bool] = True
     accepts_extra_params: ClassVar[bool] = True
+    #: the base detector's ``score`` is batch-invariant and the Gaussianizer works row by row,
+    #: so blocking here again would only validate twice and pad up to 3071 extra events
+    invariant_scoring: ClassVar[bool] = True
 
     def __init__(
         self,

@@ -366,16 +366,7 @@ class TorchDetector(Detector):
         """
         if mc_dropout:
             raise ConfigError("use mc_scores(X, passes, seed) for MC-dropout scores")
-        net = self._net
-        device = next(net.parameters()).device
-        net.eval()
-        def block(xb: np.ndarray) -> np.ndarray:
-            out: np.ndarray = self._batch_score(net, torch.as_tensor(xb).to(device)
-                                                ).double().cpu().numpy()
-            return out
-
-        with torch.inference_mode(), threads():
-            return score_in_blocks(block, np.asarray(X), self.score_batch_size)
+        return self._in_blocks(self._batch_score, X)
 
     def _in_blocks(self, fn: Any, X: np.ndarray) -> np.ndarray:
         """``fn(net, x_block) -> Tensor`` over fixed blocks of rows (see ``_predict``)."""

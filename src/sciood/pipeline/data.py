@@ -34,7 +34,7 @@ from sciood.errors import SciOODError
 from sciood.pipeline.cache import StageRecord, deterministic, stage_dir, stage_key
 from sciood.pipeline.compute import Compute
 from sciood.pipeline.progress import Progress
-from sciood.pipeline.rundir import output_error
+from sciood.pipeline.rundir import is_write_error, output_error
 
 __all__ = ["Sample", "SplitOutput", "content_key", "generate_samples", "split_samples",
            "test_size"]
@@ -133,7 +133,7 @@ def generate_samples(cfg: RunConfig, progress: Progress, compute: Compute,
                     keep_constituents=d.keep_constituents, progress=adv,
                     client=None if complete else compute.client())
             except OSError as exc:
-                if isinstance(exc, SciOODError):
+                if isinstance(exc, SciOODError) or not is_write_error(exc):
                     raise
                 raise output_error(exc, d.cache_dir, f"generate/{process}/{variant}",
                                    option="data.cache_dir") from exc

@@ -37,7 +37,8 @@ from sciood.errors import (
     RunLockedError,
 )
 
-__all__ = ["LOCK_NAME", "SCIOOD_ENTRIES", "claim", "locked", "output_errors", "remove_inside"]
+__all__ = ["LOCK_NAME", "SCIOOD_ENTRIES", "claim", "is_write_error", "locked", "output_errors",
+           "remove_inside"]
 
 log = logging.getLogger("sciood.pipeline")
 
@@ -50,6 +51,15 @@ _WRITE_ERRNOS = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota
                  errno.EFBIG: "a file exceeds the size limit (ulimit -f) or the file system's",
                  errno.EROFS: "the file system is read-only",
                  errno.EACCES: "permission denied", errno.EPERM: "operation not permitted"}
+#: errnos of a failed write (what :func:`output_errors` converts); ENOENT / ENOTDIR: the output
+#: path cannot exist (under /proc, below a file). Anything else (a timeout, a closed
+#: connection, errno None) is not a write failure and passes through unchanged.
+_CONVERTED = frozenset(_WRITE_ERRNOS) | {errno.ENOENT, errno.ENOTDIR}
+
+
+def is_write_error(exc: OSError) -> bool:
+    """Whether ``exc`` is a failed write whose fix is space, permissions or another path."""
+    return exc.errno in _CONVERTED and not isinstance(exc, TimeoutError | ConnectionError)
 
 
 # --------------------------------------------------------------------------- deleting
@@ -214,10 +224,13 @@ def output_errors(run_dir: Path, stage: str) -> Iterator[None]:
     except OutputError:
         raise
     except OSError as exc:
+        if not is_write_error(exc):
+            raise
         raise output_error(exc, run_dir, stage) from exc
     except DataError as exc:  # a store's own message for a failed write: keep it, one class
         cause = exc.__cause__
-        if isinstance(exc, CorruptDataError) or not isinstance(cause, OSError):
+        if (isinstance(exc, CorruptDataError) or not isinstance(cause, OSError)
+                or not is_write_error(cause)):
             raise
         raise OutputError(cause.errno or 0, f"stage {stage}: {exc}",
                           cause.filename) from exc
