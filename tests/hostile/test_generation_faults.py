@@ -270,7 +270,7 @@ def test_unfinished_generation_with_shards_is_protected(tmp_path, monkeypatch):
                      r"\[0, 1\)", id="min-efficiency-nan",
                      marks=pytest.mark.hostile("configs", "error")),
         pytest.param({"process": "qcd", "n_events": 3}, r"3 events leave p̂T slice\(s\) \[2\] "
-                     r"\(fraction 0\.2\) with no events.*request at least 10 events",
+                     r"\(fraction 0\.2\) with no events.*request at least 5 events",
                      id="empty-pt-slice", marks=pytest.mark.hostile("configs", "error")),
     ],
 )

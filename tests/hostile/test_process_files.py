@@ -160,3 +160,14 @@ def test_yaml_with_a_legitimate_alias_equals_toml(tmp_path):
     proc = a["my_zprime_bb"]
     assert proc.mpi is False and proc.selection.leading_pt_min == 600.0
     assert "PartonLevel:MPI = off" in proc.pythia_settings()
+
+
+@pytest.mark.hostile("process-files", "correct")
+def test_trailing_pythia_comments_and_ok_flags_are_accepted() -> None:
+    """Lines as in Pythia's .cmnd files: the value ends at "!"; "ok" is a true flag."""
+    from sciood.generate.pythia import check_settings
+
+    check_settings(["HardQCD:all = on ! comment", "PhaseSpace:pTHatMin = 500. ! cut",
+                    "6:m0 = 172.5 ! top", "6:onIfAny = 5 24 ! b W", "Print:quiet = ok"])
+    with pytest.raises(ConfigError, match=r"'6:m0 = abc ! top' has value 'abc'"):
+        check_settings(["6:m0 = abc ! top"])

@@ -64,7 +64,7 @@ def pythia_version() -> str:
 
 _INT = re.compile(r"[+-]?\d+")
 _FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_BOOL = {"on", "off", "true", "false", "yes", "no", "1", "0"}
+_BOOL = {"on", "off", "true", "false", "yes", "no", "ok", "1", "0"}
 #: Particle-data properties and the value type Pythia parses them as (lower case).
 _PARTICLE_TYPES: dict[str, str] = {
     **dict.fromkeys(("m0", "mwidth", "mmin", "mmax", "tau0"), "float+"),
@@ -129,7 +129,8 @@ def _check_value(pythia: Any, line: str, where: str) -> None:
     key, sep, value = text.partition("=")
     if not sep:
         key, _, value = text.partition(" ")
-    key, value = key.strip().replace(" ", ""), value.strip()
+    # Pythia ignores what follows "!" (a comment, as in .cmnd files)
+    key, value = key.strip().replace(" ", ""), value.split("!", 1)[0].strip()
     kind = _setting_kind(pythia, key)
     if kind and not _value_ok(kind, value):
         expect = {"bool": "on or off", "int": "an integer", "float": "a finite number",

@@ -136,7 +136,7 @@ def slice_counts(process: Process, n_events: int) -> list[int]:
     per_slice[0] += n_events - per_slice.sum()  # remainder to the first slice
     empty = [k for k, n_k in enumerate(per_slice.tolist()) if n_k == 0]
     if empty:
-        need = math.ceil(1.0 / float(fractions.min()) - 1e-9)
+        need = math.ceil(1.0 / float(fractions[empty].min()) - 1e-9)  # slice 0: remainder
         raise ConfigError(
             f"{process.name}: {n_events} events leave p̂T slice(s) {empty} (fraction "
             f"{fractions[empty[0]]:g}) with no events, so the stitched sample would miss their "
