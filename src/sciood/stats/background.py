@@ -26,6 +26,7 @@ out non-positive for the nearly degenerate p1/p3 direction over a narrow mass ra
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections.abc import Sequence
@@ -662,7 +663,7 @@ def select_function(
         )
     p_vals: dict[str, float] = {}
     chosen = good[0]
-    for small, large in zip(good[:-1], good[1:], strict=True):
+    for small, large in itertools.pairwise(good):
         fs, fl = fits[small], fits[large]
         dof = fs.ndf - fl.ndf
         if dof <= 0 or fl.chi2 <= 0:
