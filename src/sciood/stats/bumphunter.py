@@ -421,8 +421,11 @@ def bumphunter_scan(
     counts : array-like, shape (n_bins,)
         Observed Σw per bin (>= 0; integer counts for unweighted data).
     background : array-like, shape (n_bins,)
-        Expected background per bin (> 0), e.g. a fit's ``expected()``; taken as known
-        (toys redraw it, no refit).
+        Expected background per bin (> 0), taken as known: the toys redraw it without
+        refitting.  With a background *fitted to the same data* that global p is
+        conservative (200 background-only dijet spectra: P(p <= 0.05) = 0.005, P(p <= 0.1)
+        = 0.03; ``benchmarks/bumphunter_crosscheck.py --fitted``) — refit each toy and
+        use this function's ``t`` per toy instead.
     edges : array-like, shape (n_bins + 1,), optional
         Bin edges, only to report the best window in observable units.
     width_min, width_max, width_step : int
