@@ -11,17 +11,22 @@ Example
 
 from __future__ import annotations
 
-from sciood.stats.bumphunt import (
+from sciood.stats.background import (
+    MODELS,
     BackgroundFit,
-    HuntResult,
-    bump_hunt,
-    cut_threshold_for_efficiency,
+    FunctionChoice,
     default_range,
     dijet_function,
     fit_background,
+    fit_spectrum,
     log_bins,
+    select_function,
+    signal_template,
 )
+from sciood.stats.bumphunt import METHODS, HuntResult, bump_hunt, cut_threshold_for_efficiency
+from sciood.stats.bumphunter import BumpHunterResult, bumphunter_scan
 from sciood.stats.injection import InjectionResult, injection_scan
+from sciood.stats.sculpting import SculptingCheck, judge_sculpting
 from sciood.stats.significance import (
     LimitResult,
     build_workspace,
@@ -33,24 +38,37 @@ from sciood.stats.significance import (
     upper_limit,
     z_to_p,
 )
+from sciood.stats.toys import GlobalSignificance, global_significance
 
 __all__ = [
+    "METHODS",
+    "MODELS",
     "BackgroundFit",
+    "BumpHunterResult",
+    "FunctionChoice",
+    "GlobalSignificance",
     "HuntResult",
     "InjectionResult",
     "LimitResult",
+    "SculptingCheck",
     "build_workspace",
     "bump_hunt",
+    "bumphunter_scan",
     "counting_significance",
     "cut_threshold_for_efficiency",
     "default_range",
     "dijet_function",
     "fit_background",
+    "fit_spectrum",
+    "global_significance",
     "gross_vitells_p",
     "injection_scan",
+    "judge_sculpting",
     "log_bins",
     "observed_significance",
     "p_to_z",
+    "select_function",
+    "signal_template",
     "upcrossings",
     "upper_limit",
     "z_to_p",

@@ -18,12 +18,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from sciood.errors import DataError, StatisticsError
-from sciood.stats.bumphunt import (
-    _as_1d,
-    _make_edges,
-    bump_hunt,
-    cut_threshold_for_efficiency,
-)
+from sciood.stats.background import as_1d as _as_1d
+from sciood.stats.background import make_edges as _make_edges
+from sciood.stats.bumphunt import bump_hunt, cut_threshold_for_efficiency
 
 __all__ = ["BASELINE", "InjectionResult", "injection_scan"]
 

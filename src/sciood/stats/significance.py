@@ -228,6 +228,15 @@ def gross_vitells_p(z_local: float, mean_upcrossings: float, u0: float) -> float
         Global p-value, clipped to [p_local, 1].
     """
     z_local = _check_finite("z_local", z_local)
+    mean_upcrossings = _check_finite("mean_upcrossings", mean_upcrossings)
+    u0 = _check_finite("u0", u0)
+    if mean_upcrossings < 0.0:
+        raise DataError(
+            f"mean_upcrossings = {mean_upcrossings:g} must be >= 0 (a mean count of "
+            "upcrossings from background-only toys)"
+        )
+    if u0 < 0.0:
+        raise DataError(f"u0 = {u0:g} must be >= 0 (a level of q0 = Z^2)")
     q = max(z_local, 0.0) ** 2
     p_local = float(z_to_p(z_local))
     if q <= u0:
