@@ -354,7 +354,7 @@ def _scales(sumw: NDArray[np.float64], sumw2: NDArray[np.float64]) -> NDArray[np
 def _nll(
     mu: NDArray[np.float64], n: NDArray[np.float64], k: NDArray[np.float64]
 ) -> float:
-    if np.any(~(mu > 0.0)):
+    if np.any(~(mu > 0.0)) or not np.all(np.isfinite(mu)):
         return math.inf
     return float(np.sum((mu - n * np.log(mu)) / k))
 
@@ -597,7 +597,7 @@ class FunctionChoice:
         The next larger function (the smaller one if the largest was chosen), whose
         difference to the choice is the function-choice uncertainty.
     fits : dict of str to BackgroundFit
-        Background-only fits of every candidate.
+        Fits of every candidate (with the free signal template when one was given).
     f_test_p : dict of str to float
         ``"dijet3->dijet4"`` style keys: p-value of adding the parameter.
     """
@@ -627,13 +627,17 @@ def select_function(
     candidates: Sequence[str] = ("dijet3", "dijet4", "dijet5"),
     alpha: float = 0.05,
     mask: NDArray[np.bool_] | None = None,
+    template: ArrayLike | None = None,
     sqrt_s: float = 13000.0,
 ) -> FunctionChoice:
     """Choose the background function by F-tests between nested fits.
 
     Starting from the smallest candidate, the next one is taken while adding its
     parameter improves the χ² significantly: ``F = Δχ² / (χ²_{n+1} / ndf_{n+1})``,
-    ``p = P(F(1, ndf_{n+1}) ≥ F) < alpha``.
+    ``p = P(F(1, ndf_{n+1}) ≥ F) < alpha``.  With a ``template`` every candidate is fitted
+    with a free signal of that shape, so a signal in the data does not push the choice to a
+    larger function (measured: a 5σ-scale bump made the background-only F-test choose
+    ``dijet5`` and the bump's Z fell from 16.9 to 10.4).
 
     Returns
     -------
@@ -652,7 +656,8 @@ def select_function(
     fits: dict[str, BackgroundFit] = {}
     for name in names:
         try:
-            fits[name] = fit_spectrum(edges, sumw, sumw2, model=name, mask=mask, sqrt_s=sqrt_s)
+            fits[name] = fit_spectrum(edges, sumw, sumw2, model=name, mask=mask,
+                                      template=template, sqrt_s=sqrt_s)
         except StatisticsError:
             continue
     good = [m for m in names if m in fits and fits[m].converged and fits[m].ndf > 0]
