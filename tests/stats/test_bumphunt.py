@@ -258,9 +258,9 @@ def test_bad_input_raises_clear_errors(background: np.ndarray) -> None:
         fit_background(obs, bins=[2600.0, 3000.0, 3500.0, 5000.0])
     # spectra the dijet function cannot describe: the fit does not converge -> clear error
     for bad in (np.full(1000, 3000.0), np.r_[np.full(2000, 2700.0), np.full(2000, 4900.0)]):
-        with pytest.raises(StatisticsError, match="converge|non-empty bins"):
+        with pytest.raises(StatisticsError, match=r"converge|non-empty bins"):
             fit_background(bad, mjj_range=RANGE)
-        with pytest.raises(StatisticsError, match="converge|non-empty bins"):
+        with pytest.raises(StatisticsError, match=r"converge|non-empty bins"):
             bump_hunt(bad, mjj_range=RANGE, n_toys=0)
 
 
