@@ -1,24 +1,20 @@
-"""Counting significances, look-elsewhere helpers and CLs limits (cross-checked with pyhf)."""
+"""Counting significances and look-elsewhere helpers, cross-checked with pyhf."""
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
 import pyhf
 import pytest
-from scipy import stats as sps
 
 from sciood.errors import DataError, StatisticsError
 from sciood.stats import (
-    build_workspace,
     counting_significance,
     gross_vitells_p,
     observed_significance,
     p_to_z,
     upcrossings,
-    upper_limit,
     z_to_p,
 )
 
@@ -172,110 +168,3 @@ def test_gross_vitells_matches_toys_on_gaussian_process() -> None:
     p_gv = gross_vitells_p(z_star, n_up, 1.0)
     # GV is an asymptotically tight upper bound: at Z = 3.5 within ~40 % above the toys
     assert p_toys * 0.9 <= p_gv <= p_toys * 1.6
-
-
-def test_upper_limit_asymptotic_matches_pyhf_reference() -> None:
-    """Same numbers as pyhf's own upper_limit on a hand-written two-bin model."""
-    sig, bkg, obs = [12.0, 11.0], [50.0, 52.0], [51.0, 48.0]
-    res = upper_limit(sig, bkg, obs)
-    spec = {
-        "channels": [
-            {
-                "name": "c",
-                "samples": [
-                    {
-                        "name": "s",
-                        "data": sig,
-                        "modifiers": [{"name": "mu", "type": "normfactor", "data": None}],
-                    },
-                    {"name": "b", "data": bkg, "modifiers": []},
-                ],
-            }
-        ]
-    }
-    model = pyhf.Model(spec, poi_name="mu")
-    ref_obs, ref_exp = pyhf.infer.intervals.upper_limits.upper_limit(
-        obs, model, scan=np.linspace(0.0, 5.0, 201)
-    )
-    assert pyhf.Workspace(res.workspace).model().config.poi_name == "mu"
-    assert res.observed == pytest.approx(float(ref_obs), rel=5e-3)
-    assert res.expected_band == pytest.approx(np.array(ref_exp, dtype=float), rel=5e-3)
-    assert np.all(np.diff(res.expected_band) > 0)
-
-
-def test_upper_limit_asymptotic_agrees_with_toys() -> None:
-    asym = upper_limit([10.0], [50.0], [50.0])
-    toys = upper_limit(
-        [10.0],
-        [50.0],
-        [50.0],
-        method="toys",
-        n_toys=400,
-        scan=asym.observed * np.array([0.8, 1.0, 1.25]),
-        seed=3,
-    )
-    assert toys.method == "toys" and toys.observed_error is not None
-    assert toys.observed_error > 0
-    assert abs(toys.observed - asym.observed) < 3 * toys.observed_error + 0.02 * asym.observed
-
-
-def test_limit_workspace_modifiers_and_json(tmp_path) -> None:
-    sig = np.array([1.0, 5.0, 1.0])
-    bkg = np.array([100.0, 90.0, 80.0])
-    res = upper_limit(
-        sig,
-        bkg,
-        background_sumw2=bkg * 0.1,
-        signal_sumw2=sig * 0.01,
-        jes_up=(sig * 1.1, bkg * 1.05),
-        jes_down=(sig * 0.9, bkg * 0.95),
-    )
-    names = {m["name"] for smp in res.workspace["channels"][0]["samples"] for m in smp["modifiers"]}
-    assert {"mu", "jes", "staterror_mjj"} <= names
-    res.to_json(tmp_path / "lim.json")
-    ws = pyhf.Workspace(json.loads((tmp_path / "lim.json").read_text()))
-    assert ws.model().config.npars == 1 + 1 + 3  # mu, jes, 3 staterror gammas
-    summary = json.loads((tmp_path / "lim.result.json").read_text())
-    assert summary["observed_limit_mu"] == pytest.approx(res.observed)
-    # a larger JES uncertainty cannot make the limit stronger
-    loose = upper_limit(sig, bkg, jes_up=(sig * 1.3, bkg * 1.2), jes_down=(sig * 0.7, bkg * 0.8))
-    tight = upper_limit(sig, bkg)
-    assert loose.expected >= tight.expected - 1e-6
-
-
-def test_limit_bad_input() -> None:
-    with pytest.raises(StatisticsError):
-        upper_limit([1.0, 1.0], [10.0, -1.0])
-    with pytest.raises(DataError):
-        upper_limit([1.0], [10.0, 3.0])
-    with pytest.raises(DataError):
-        upper_limit([float("nan")], [10.0])
-    with pytest.raises(StatisticsError):
-        upper_limit([0.0], [10.0])
-    with pytest.raises(DataError):
-        build_workspace([1.0], [10.0], jes_up=([1.0], [10.0]))
-    with pytest.raises(DataError):
-        upper_limit([1.0], [10.0], method="bayes")  # type: ignore[arg-type]
-
-
-def test_expected_limit_scales_like_sqrt_b() -> None:
-    """Large-b single bin: the median expected 95 % CLs limit on s is ≈ 1.96·√b (Gaussian)."""
-    b = 1.0e4
-    res = upper_limit([1.0], [b])
-    assert res.expected == pytest.approx(1.96 * math.sqrt(b), rel=0.03)
-    assert sps.norm.isf(0.05) > 1.6
-
-
-def test_upper_limit_fit_failure_is_a_statistics_error() -> None:
-    # a handful of events with MC-statistics uncertainties larger than the templates: pyhf's
-    # minimiser fails ("Inequality constraints incompatible"); that must surface as a
-    # StatisticsError naming the cause, not as pyhf's internal exception
-    import logging
-
-    b = np.array([0.248, 0.446, 0.468, 0.185, 0.29, 0.168])
-    s = np.array([1.189, 0.676, 0.783, 1.781, 0.454, 1.246])
-    sw = np.array([2.409, 0.769, 0.251, 1.273, 0.676, 0.363])
-    logging.getLogger("pyhf").setLevel(logging.CRITICAL)
-    with pytest.raises(StatisticsError, match="did not converge"):
-        upper_limit(s, b, np.array([1, 0, 1, 0, 0, 0]), background_sumw2=sw * b,
-                    signal_sumw2=s * sw)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from sciood.metrics.sculpting import SculptingResult
     from sciood.stats.bumphunt import HuntResult
     from sciood.stats.injection import InjectionResult
-    from sciood.stats.significance import LimitResult
+    from sciood.stats.limits import LimitResult
 
 
 @dataclass

@@ -23,19 +23,26 @@ from sciood.stats.background import (
     select_function,
     signal_template,
 )
+from sciood.stats.brazil import BrazilResult, brazil_band, brazil_figure
 from sciood.stats.bumphunt import METHODS, HuntResult, bump_hunt, cut_threshold_for_efficiency
 from sciood.stats.bumphunter import BumpHunterResult, bumphunter_scan
 from sciood.stats.injection import InjectionResult, injection_scan
-from sciood.stats.sculpting import SculptingCheck, judge_sculpting
-from sciood.stats.significance import (
+from sciood.stats.limits import (
     LimitResult,
     build_workspace,
+    exact_poisson_cls_limit,
+    fit_workspace,
+    limit_from_workspace,
+    signal_window,
+    upper_limit,
+)
+from sciood.stats.sculpting import SculptingCheck, judge_sculpting
+from sciood.stats.significance import (
     counting_significance,
     gross_vitells_p,
     observed_significance,
     p_to_z,
     upcrossings,
-    upper_limit,
     z_to_p,
 )
 from sciood.stats.toys import GlobalSignificance, global_significance
@@ -44,6 +51,7 @@ __all__ = [
     "METHODS",
     "MODELS",
     "BackgroundFit",
+    "BrazilResult",
     "BumpHunterResult",
     "FunctionChoice",
     "GlobalSignificance",
@@ -51,6 +59,8 @@ __all__ = [
     "InjectionResult",
     "LimitResult",
     "SculptingCheck",
+    "brazil_band",
+    "brazil_figure",
     "build_workspace",
     "bump_hunt",
     "bumphunter_scan",
@@ -58,17 +68,21 @@ __all__ = [
     "cut_threshold_for_efficiency",
     "default_range",
     "dijet_function",
+    "exact_poisson_cls_limit",
     "fit_background",
     "fit_spectrum",
+    "fit_workspace",
     "global_significance",
     "gross_vitells_p",
     "injection_scan",
     "judge_sculpting",
+    "limit_from_workspace",
     "log_bins",
     "observed_significance",
     "p_to_z",
     "select_function",
     "signal_template",
+    "signal_window",
     "upcrossings",
     "upper_limit",
     "z_to_p",
