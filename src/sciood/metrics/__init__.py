@@ -6,7 +6,10 @@
 * :mod:`~sciood.metrics.calibration` — ECE, reliability curves, temperature / isotonic
   calibration (probabilistic classifier outputs only).
 * :mod:`~sciood.metrics.sculpting` — Jensen–Shannon divergence of the background observable
-  passing vs failing a cut.
+  passing vs failing a cut, and ``sculpting_bump``: the largest localised excess of the
+  pass fraction over a smooth fit (ranks bump-making sculpting above smooth sculpting).
+* :mod:`~sciood.metrics.honest` — cross-fitted max SIC with a bootstrap repeating the
+  working-point choice (unbiased, covering interval).
 """
 
 from sciood.metrics.bootstrap import BootstrapResult, bootstrap, bootstrap_many
@@ -17,6 +20,7 @@ from sciood.metrics.calibration import (
     reliability_curve,
     temperature_scale,
 )
+from sciood.metrics.honest import HONEST_METHOD, HonestMaxSIC, max_sic_honest
 from sciood.metrics.ranking import (
     DEFAULT_MIN_BACKGROUND,
     MetricWarning,
@@ -31,16 +35,24 @@ from sciood.metrics.ranking import (
     roc_curve,
     sic_curve,
 )
-from sciood.metrics.sculpting import SculptingResult, sculpting_jsd
+from sciood.metrics.sculpting import (
+    SculptingBump,
+    SculptingResult,
+    sculpting_bump,
+    sculpting_jsd,
+)
 from sciood.metrics.streaming import ScoreHistogram, histogram_store, summary
 
 __all__ = [
     "DEFAULT_MIN_BACKGROUND",
+    "HONEST_METHOD",
     "BootstrapResult",
     "Calibrator",
+    "HonestMaxSIC",
     "MetricWarning",
     "RankingCurve",
     "ScoreHistogram",
+    "SculptingBump",
     "SculptingResult",
     "auc",
     "average_precision",
@@ -52,10 +64,12 @@ __all__ = [
     "histogram_store",
     "isotonic_calibrate",
     "max_sic",
+    "max_sic_honest",
     "ranking_curve",
     "rejection_at",
     "reliability_curve",
     "roc_curve",
+    "sculpting_bump",
     "sculpting_jsd",
     "sic_curve",
     "summary",
