@@ -4,7 +4,10 @@
 :class:`ResultTable` with one row per (signal class, background class), one row per signal
 against the inclusive background (all background classes mixed by their cross-section
 weights) and one row for all signals against all backgrounds.  Every cell carries its
-Poisson-bootstrap percentile interval.
+Poisson-bootstrap percentile interval.  The ``max_sic`` column is the **honest** max SIC
+(:func:`~sciood.metrics.honest.max_sic_honest`: cross-fitted, with a bootstrap that repeats
+the working-point choice; the in-sample maximum is biased high and its percentile interval
+undercovers, see ``docs/evaluation.md``); the in-sample number is ``max_sic_naive``.
 
 Metric names come from a registry (:data:`METRICS`, :func:`register_metric`); working-point
 metrics are generated from ``working_points``, e.g. ``rejection@eff_s=0.5`` (= R50) and
@@ -36,15 +39,17 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from sciood.data.eventset import EventSet
-from sciood.errors import ConfigError, DataError, UnknownNameError
+from sciood.errors import ConfigError, DataError, StatisticsError, UnknownNameError
 from sciood.metrics import ranking
 from sciood.metrics.bootstrap import CURVE_METRICS, bootstrap_many
+from sciood.metrics.honest import HONEST_METHOD, max_sic_honest
 
 __all__ = [
     "ALL_BACKGROUNDS",
     "ALL_SIGNALS",
     "DEFAULT_METRICS",
     "METRICS",
+    "SELECTION_METRICS",
     "SPEC_WORKING_POINTS",
     "Cell",
     "MetricSpec",
@@ -93,6 +98,10 @@ class MetricSpec:
 
 METRICS: dict[str, MetricSpec] = {}
 
+#: Metrics that re-choose a working point in every replica (not a function of one curve);
+#: :func:`evaluate` runs them outside the shared-replica bootstrap.
+SELECTION_METRICS: tuple[str, ...] = ("max_sic_honest",)
+
 
 def register_metric(
     name: str, curve_metric: str, description: str = "", **kwargs: Any
@@ -105,7 +114,8 @@ def register_metric(
         Column name, e.g. ``"rejection@eff_s=0.4"``.
     curve_metric : str
         One of :data:`~sciood.metrics.bootstrap.CURVE_METRICS` (``auc``, ``average_precision``,
-        ``max_sic``, ``rejection_at``, ``efficiency_at``, ``fpr_at_tpr``).
+        ``max_sic``, ``rejection_at``, ``efficiency_at``, ``fpr_at_tpr``) or of
+        :data:`SELECTION_METRICS` (``max_sic_honest``).
     description : str
     **kwargs
         Arguments of the curve metric.
@@ -115,8 +125,9 @@ def register_metric(
     UnknownNameError
         If ``curve_metric`` is unknown.
     """
-    if curve_metric not in CURVE_METRICS:
-        raise UnknownNameError("curve metric", curve_metric, list(CURVE_METRICS))
+    if curve_metric not in CURVE_METRICS and curve_metric not in SELECTION_METRICS:
+        raise UnknownNameError("curve metric", curve_metric,
+                               [*CURVE_METRICS, *SELECTION_METRICS])
     spec = MetricSpec(name, curve_metric, dict(kwargs), description)
     METRICS[name] = spec
     return spec
@@ -133,7 +144,14 @@ def _eff_name(x: float) -> str:
 register_metric("auc", "auc", "area under the weighted ROC (signal vs background efficiency)")
 register_metric("aupr", "average_precision", "average precision (area under precision-recall)")
 register_metric(
-    "max_sic", "max_sic", "max ε_S/√ε_B with ≥ 50 effective background events passing",
+    "max_sic", "max_sic_honest",
+    "max ε_S/√ε_B with ≥ 50 effective background events passing; honest: " + HONEST_METHOD,
+    min_background=ranking.DEFAULT_MIN_BACKGROUND,
+)
+register_metric(
+    "max_sic_naive", "max_sic",
+    "in-sample max ε_S/√ε_B (≥ 50 effective background events): biased high, its percentile "
+    "interval undercovers; kept for comparison",
     min_background=ranking.DEFAULT_MIN_BACKGROUND,
 )
 register_metric("fpr@tpr=0.95", "fpr_at_tpr", "background efficiency at 95 % signal efficiency",
@@ -532,7 +550,9 @@ def evaluate(
         if len(sig_classes) > 1:
             rows.append((ALL_SIGNALS, ALL_BACKGROUNDS, np.ones(len(labels), dtype=bool)))
 
-    request = {sp.name: (sp.curve_metric, dict(sp.kwargs)) for sp in specs}
+    request = {sp.name: (sp.curve_metric, dict(sp.kwargs)) for sp in specs
+               if sp.curve_metric not in SELECTION_METRICS}
+    selection = [sp for sp in specs if sp.curve_metric in SELECTION_METRICS]
     cells = []
     for k, (sc, bc, mask) in enumerate(rows):
         y = is_sig[mask]
@@ -549,15 +569,38 @@ def evaluate(
         values = {
             name: (float(r.value), float(r.lo), float(r.hi)) for name, r in res.items()
         }
+        for sp in selection:
+            values[sp.name] = _honest_cell(y, s[mask], w, sp, n_bootstrap, seed, k, level)
+        values = {sp.name: values[sp.name] for sp in specs}  # column order
         notes = _notes(specs, values, n_eff)
         cells.append(Cell(sc, bc, int(y.sum()), int((~y).sum()), n_eff, values, notes))
     meta = {
         "n_bootstrap": int(n_bootstrap), "seed": int(seed), "level": float(level),
         "signal_fraction": signal_fraction, "interval": "Poisson bootstrap, percentile",
+        "max_sic_method": HONEST_METHOD,
         "min_background": ranking.DEFAULT_MIN_BACKGROUND,
         "metric_descriptions": {sp.name: sp.description for sp in specs},
     }
     return ResultTable(cells=cells, metrics=[sp.name for sp in specs], meta=meta)
+
+
+def _honest_cell(
+    y: NDArray[np.bool_], s: NDArray[Any], w: NDArray[np.float64], sp: MetricSpec,
+    n_bootstrap: int, seed: int, row: int, level: float,
+) -> tuple[float, float, float]:
+    """Honest max SIC of one row (NaN when undefined: too little background or too few events).
+
+    Row ``k`` uses ``SeedSequence([seed, 1], spawn_key=(k,))``, independent of the replica
+    streams of the curve metrics.
+    """
+    try:
+        r = max_sic_honest(
+            y, s, w, n_bootstrap=max(int(n_bootstrap), 2), level=level,
+            seed=np.random.SeedSequence([int(seed), 1], spawn_key=(row,)), **dict(sp.kwargs),
+        )
+    except StatisticsError:
+        return (math.nan, math.nan, math.nan)
+    return (r.value, r.lo, r.hi)
 
 
 def _notes(
@@ -568,7 +611,7 @@ def _notes(
         v = values[sp.name][0]
         if math.isnan(v):
             extra = ""
-            if sp.curve_metric == "max_sic":
+            if sp.curve_metric in ("max_sic", "max_sic_honest"):
                 extra = (f" (needs >= {sp.kwargs.get('min_background')} effective background "
                          f"events passing; n_eff = {n_eff:.1f})")
             notes.append(f"{sp.name} undefined{extra}")

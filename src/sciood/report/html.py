@@ -233,6 +233,10 @@ def _signals(inputs: ReportInputs) -> list[str]:
 def _sec_summary(inputs: ReportInputs, fig: _Figures) -> str:
     parts = [_how("Headline numbers of every detector: each signal against all background "
                   "classes mixed by cross-section, with 68 % Poisson-bootstrap intervals. "
+                  "Max SIC is the honest (cross-fitted) estimate: the working point is chosen "
+                  "on one half of the events and its SIC read on the other (swapped, "
+                  "averaged), and its interval is a bootstrap that repeats the choice; the "
+                  "in-sample maximum (column max_sic_naive) is biased high. "
                   "Read the class-conditional section before trusting an inclusive number.")]
     kpis = []
     for d in inputs.detectors:
