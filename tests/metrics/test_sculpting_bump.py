@@ -96,3 +96,19 @@ def test_input_validation() -> None:
         sculpting_bump(obs[:-1], s, y)
     with pytest.raises(StatisticsError, match="bins"):
         sculpting_bump(obs, s, y, bins=4)
+
+
+def test_sculpting_table_reports_bump_beside_jsd() -> None:
+    import pyarrow as pa
+
+    from sciood.data.eventset import EventSet
+    from sciood.evaluate import sculpting_table
+
+    obs, s, y, _ = sculpted(bump)
+    lab = np.where(y, "sig", "qcd")
+    es = EventSet(pa.table({"label": lab, "is_signal": y, "weight": np.ones(y.size),
+                            "mjj": obs}), observables=["mjj"])
+    df = sculpting_table(s, es, bins=40)
+    assert {"jsd", "bump_z", "bump_p", "bump_floor"} <= set(df.columns)
+    row = df.iloc[0]
+    assert row["bump_z"] > 2 * row["bump_floor"] and row["bump_p"] < 0.02

@@ -636,7 +636,7 @@ def sculpting_table(
     bins: int = 50,
     seed: int = 0,
 ) -> Any:
-    """Sculpting (JSD, 1/JSD, R50, floors) per (signal, background) and per signal vs all.
+    """Sculpting (JSD, 1/JSD, R50, floors, bump Z) per (signal, background) and signal vs all.
 
     Parameters
     ----------
@@ -651,11 +651,14 @@ def sculpting_table(
     Returns
     -------
     pandas.DataFrame
-        Columns: signal, background, jsd, inv_jsd, r50, floor, floor_matched, threshold.
+        Columns: signal, background, jsd, inv_jsd, r50, floor, floor_matched, threshold,
+        bump_z, bump_p, bump_floor (:func:`~sciood.metrics.sculpting.sculpting_bump`: the
+        largest localised excess of the pass fraction over a smooth fit, its null p-value and
+        95 % null quantile; NaN when too few bins have background on both sides of the cut).
     """
     import pandas as pd
 
-    from sciood.metrics.sculpting import sculpting_jsd
+    from sciood.metrics.sculpting import sculpting_bump, sculpting_jsd
 
     s = _event_scores(scores, len(eventset))
     if observable is None:
@@ -674,7 +677,14 @@ def sculpting_table(
             mask = (labels == sc) | ((labels == bc) if bc != ALL_BACKGROUNDS else ~is_sig)
             r = sculpting_jsd(obs[mask], s[mask], is_sig[mask], eff_s, bins,
                               sample_weight=w[mask], seed=seed)
+            try:
+                b = sculpting_bump(obs[mask], s[mask], is_sig[mask], eff_s, bins,
+                                   sample_weight=w[mask], seed=seed)
+                bump = (b.z, b.p_value, b.floor)
+            except StatisticsError:
+                bump = (math.nan, math.nan, math.nan)
             recs.append({"signal": sc, "background": bc, "jsd": r.jsd, "inv_jsd": r.inv_jsd,
                          "r50": r.r50, "floor": r.floor, "floor_matched": r.floor_matched,
-                         "threshold": r.threshold})
+                         "threshold": r.threshold, "bump_z": bump[0], "bump_p": bump[1],
+                         "bump_floor": bump[2]})
     return pd.DataFrame.from_records(recs)
