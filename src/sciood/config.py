@@ -342,7 +342,18 @@ class StatisticsConfig(_Strict):
     luminosity: float | None = Field(
         default=None, gt=0.0,
         description="fb^-1; default: the MC background count (weights ≈ 1 per event).")
-    toys: int = Field(default=20, ge=0)
+    toys: int = Field(
+        default=200, ge=0,
+        description="Toy budget for the global p-value (adaptive: stops at toy_rel_error).")
+    toy_rel_error: float = Field(default=0.2, gt=0.0, lt=1.0,
+                                 description="Target relative error of the toy global p.")
+    method: Literal["signal-fit", "masked-window"] = Field(
+        default="signal-fit", description="Scan: S+B fit per mass, or masked-window fits.")
+    model: Literal["auto", "dijet3", "dijet4", "dijet5"] = Field(
+        default="auto", description="Background function; auto = F-test choice.")
+    signal_rel_width: float = Field(
+        default=0.05, gt=0.0, lt=1.0,
+        description="Gaussian signal width sigma/m of the scan (the mjj resolution).")
     detector: str | None = Field(
         default=None, description="Detector label to cut on; default the best max SIC.")
     injection_scan: list[int] = Field(default_factory=lambda: [0, 20, 50, 100])

@@ -558,8 +558,9 @@ def _result(
     sig_err = float("nan")
     converged = False
     if ok and np.all(np.isfinite(beta)):
-        mu_vec, g = _model(design, beta, tmpl, mu_fixed)
-        info = (g[mask] * (1.0 / (k[mask] * mu_vec[mask]))[:, None]).T @ g[mask]
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            mu_vec, g = _model(design, beta, tmpl, mu_fixed)
+            info = (g[mask] * (1.0 / (k[mask] * mu_vec[mask]))[:, None]).T @ g[mask]
         inv = _scaled_inverse(info)
         values = design.to_public(beta[:n_par])
         chi2 = _deviance(mu_vec[mask], sumw[mask], k[mask])
