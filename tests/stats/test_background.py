@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -21,7 +22,7 @@ RANGE = (2600.0, 5000.0)
 
 
 def expected(params: tuple[float, ...], n: float, edges: np.ndarray) -> np.ndarray:
-    fine = [np.linspace(a, b, 201) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    fine = [np.linspace(a, b, 201) for a, b in itertools.pairwise(edges)]
     dens = np.array([np.trapezoid(dijet_function(f, params), f) for f in fine])
     return n * dens / dens.sum()
 

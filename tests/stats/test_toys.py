@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sciood.errors import DataError
-from sciood.stats import global_significance, upcrossings
+from sciood.stats import global_significance
 from sciood.stats import toys as toys_mod
 
 

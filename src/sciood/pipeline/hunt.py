@@ -129,10 +129,10 @@ def _compute(cfg: RunConfig, test: EventSet, scores: dict[str, np.ndarray],
     weight = np.where(test.is_signal, 1.0, w * lumi)
     det = st.detector or _best(candidates, scores, test, pool)
     out = HuntOutput(det, lumi, n_inj, process, notes=notes)
-    shape = {"method": st.method, "model": st.model, "signal_rel_width": st.signal_rel_width}
+    shape: dict[str, Any] = {"method": st.method, "model": st.model, "signal_rel_width": st.signal_rel_width}
     common: dict[str, Any] = {"cut_eff_b": st.cut_eff_b, "mjj_range": st.mjj_range, "seed": st.seed,
                               **shape}
-    toys = {"n_toys": st.toys, "toy_rel_error": st.toy_rel_error}
+    toys: dict[str, Any] = {"n_toys": st.toys, "toy_rel_error": st.toy_rel_error}
     out.hunt = _attempt(notes, f"bump hunt after the {det} cut", bump_hunt, obs[rows],
                         scores[det][rows], weight[rows], is_signal=test.is_signal[rows],
                         **toys, **common)

@@ -6,7 +6,8 @@ binomial relative error of the global p-value is at most ``rel_error`` (and at l
 ``min_above`` toys exceed the observed maximum), or ``max_toys`` is reached.  Beyond toy
 reach the asymptotic Gross–Vitells estimate is used and labelled ``"gross-vitells"``
 (on the 19-window dijet scan it was conservative, 1.6–2.8× the toy p at local Z 3–4; it
-is not a bound in general: on a smoothed Gaussian scan it came out 1.2× below).  Toy ``t`` is seeded by ``(seed, t)`` alone, so the result does
+is not a bound in general: on a smoothed Gaussian scan it came out 1.2× below).  Toy
+``t`` is seeded by ``(seed, t)`` alone, so the result does
 not depend on the batch size.
 """
 
