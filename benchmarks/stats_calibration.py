@@ -25,6 +25,7 @@ Run:  .venv/bin/python benchmarks/stats_calibration.py --suite all --toys 200
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import platform
 import time
@@ -175,7 +176,7 @@ def suite_spurious() -> None:
           "truth, no fluctuation; max over 19 hypotheses of |ŝ|/σ_ŝ at 10⁷ events and at "
           "10⁵; χ² and the F-test choice from one Poisson sample of 10⁷)\n")
     edges = log_bins(*RANGE)
-    fine = [np.linspace(a, b, 101) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    fine = [np.linspace(a, b, 101) for a, b in itertools.pairwise(edges)]
     n_template = 10_000_000
     scale = math.sqrt(n_template / N_BKG)
     print("| truth (p3, p4) | function | χ²/ndf (B-only) | χ² p | max |ŝ|/σ (10⁷) | "

@@ -129,7 +129,8 @@ def _compute(cfg: RunConfig, test: EventSet, scores: dict[str, np.ndarray],
     weight = np.where(test.is_signal, 1.0, w * lumi)
     det = st.detector or _best(candidates, scores, test, pool)
     out = HuntOutput(det, lumi, n_inj, process, notes=notes)
-    shape: dict[str, Any] = {"method": st.method, "model": st.model, "signal_rel_width": st.signal_rel_width}
+    shape: dict[str, Any] = {"method": st.method, "model": st.model,
+                             "signal_rel_width": st.signal_rel_width}
     common: dict[str, Any] = {"cut_eff_b": st.cut_eff_b, "mjj_range": st.mjj_range, "seed": st.seed,
                               **shape}
     toys: dict[str, Any] = {"n_toys": st.toys, "toy_rel_error": st.toy_rel_error}
