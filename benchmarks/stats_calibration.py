@@ -191,6 +191,11 @@ def suite_spurious() -> None:
         expected = n_template * dens / dens.sum()
         sample = rng.poisson(expected).astype(float)
         choice = select_function(edges, sample, sample)  # the choice sees fluctuations
+        picks = [select_function(edges, c, c).model for c in
+                 (rng.poisson(expected).astype(float) for _ in range(20))]
+        print(f"| ({p3}, {p4}) | F-test choice over 20 samples | "
+              + ", ".join(f"{m}: {picks.count(m)}" for m in ("dijet3", "dijet4", "dijet5"))
+              + " | | | |")
         template = expected  # the spurious signal is the function's bias: no fluctuation
         for model in ("dijet3", "dijet4", "dijet5"):
             b = fit_spectrum(edges, sample, sample, model=model)
