@@ -723,7 +723,7 @@ def hunt(result: HuntResult, baseline: HuntResult | None = None, *,
     """Bump hunt: spectrum with the dijet fit, pulls, and local significance per window.
 
     One column per hunt (mjj-only baseline left, after the detector cut right): the spectrum
-    in events/GeV with the 4-parameter dijet fit and its ±1σ band, the best window shaded,
+    in events/GeV with the background-only dijet fit and its ±1σ band, the best window shaded,
     and the pulls ``(n − b)/√(σ_n² + σ_b²)``.  The bottom panel overlays the observed local
     significance per window (at the window centre) of both hunts.
 

@@ -515,16 +515,35 @@ def _hunt_rows(res: Any) -> list[list[str]]:
     def opt(x: Any) -> str:
         return "—" if x is None else _num(x)
 
+    def pm(x: Any, e: Any) -> str:
+        return "—" if x is None else _num(x) + ("" if e is None else f" ± {_num(e)}")
+
+    glob = opt(res.global_z_observed)
+    if res.n_toys:
+        err = getattr(res, "global_p_error", None)
+        p_txt = f"p = {_num(res.global_p_observed)}" + ("" if err is None else f" ± {_num(err)}")
+        glob += f" ({p_txt}; {_e(res.global_method)}, {res.n_toys} toys)"
+    choice = getattr(res, "function_choice", None)
+    model = _e(getattr(res, "model", "dijet4")) + (" (F-test)" if choice else "")
+    sculpt = getattr(res, "sculpting", None) or {}
+    verdict = ("—" if res.sculpting_flag is None else "SCULPTED" if res.sculpting_flag else
+               "inconclusive" if not sculpt.get("conclusive", True) else "clean")
     return [
         ["events after cut", str(res.n_events_after_cut)],
         ["cut (background efficiency)", opt(res.cut_eff_b)],
+        ["scan / background function", f"{_e(getattr(res, 'method', 'masked-window'))} / "
+                                       f"{model}"],
         ["best window [GeV]", f"{res.best_window[0]:.0f} – {res.best_window[1]:.0f}"],
+        ["fitted peak [GeV]", pm(getattr(res, "best_mass", None),
+                                 getattr(res, "best_mass_error", None))],
+        ["fitted signal events", pm(getattr(res, "best_signal", None),
+                                    getattr(res, "best_signal_error", None))],
         ["observed local Z", _num(res.local_z_observed)],
         ["expected local Z (truth)", opt(res.local_z_expected)],
-        ["observed global Z", opt(res.global_z_observed) +
-         (f" ({_e(res.global_method)}, {res.n_toys} toys)" if res.n_toys else "")],
+        ["observed global Z", glob],
         ["fit χ²/ndf", _num(res.background_fit.chi2_ndf)],
-        ["fake-bump Z (sculpting guard)", opt(res.fake_bump_z)],
+        ["sculpting guard: fake-bump Z (data units) / verdict",
+         f"{opt(res.fake_bump_z)} / {verdict}"],
     ]
 
 
@@ -534,12 +553,16 @@ def _sec_hunt(inputs: ReportInputs, fig: _Figures) -> str:
                       "(or the hunt failed; see the notes in the summary).")
     h, b = inputs.hunt, inputs.hunt_baseline
     parts = [_how(
-        "The search: the mjj spectrum (events per GeV, log scale) is fitted with the "
-        "4-parameter dijet function, sliding windows are masked one at a time and the observed "
-        "count in each is compared with the fit's prediction. Left: no cut (the baseline a "
+        "The search: the mjj spectrum (events per GeV, log scale) is fitted with a dijet "
+        "function (3, 4 or 5 parameters, chosen by F-tests with a signal allowed) plus, at each "
+        "mass hypothesis, a Gaussian signal of the mjj resolution whose yield floats; the local "
+        "Z is the likelihood ratio against the background-only fit, and the best hypothesis is "
+        "refitted with the mass floating (fitted peak ± 1σ). Left: no cut (the baseline a "
         "detector must beat); right: after the cut on the detector score. Pulls below each "
         "spectrum; the bottom panel is the observed local significance per window. Local Z "
-        "ignores the look-elsewhere effect; the global Z (from toys) corrects for it.")]
+        "ignores the look-elsewhere effect; the global Z (adaptive background-only toys, "
+        "p-value with its binomial error) corrects for it. The sculpting guard reruns the scan "
+        "on background-only events after the same cut.")]
     parts.append(fig(F.hunt(h, b, detector=inputs.hunt_detector), "bump hunt",
                      "Shaded: best window. Band: ±1σ of the fit (covariance propagated)."))
     cols = [("mjj only", b)] if b is not None else []
