@@ -130,3 +130,17 @@ def test_bad_histograms_are_refused() -> None:
         fit_spectrum(np.array([1e4, 1.2e4, 1.4e4, 1.6e4, 1.8e4, 2e4]), counts[:5], counts[:5])
     with pytest.raises(DataError, match="width"):
         signal_template(edges, 3500.0, 0.0)
+
+
+def test_spurious_signal_test_rejects_a_function_too_small_for_the_statistics() -> None:
+    from sciood.stats import spurious_signal
+
+    edges = log_bins(*RANGE)
+    template = expected((0.0, 10.0, 5.0, 3.0, 1.2), 1e8, edges)  # smooth, 5-parameter truth
+    big = spurious_signal(edges, template, data_events=1e7, model="dijet4")
+    assert not big.passed and big.worst > 0.5
+    assert spurious_signal(edges, template, data_events=1e7, model="dijet5").passed
+    small = spurious_signal(edges, template, data_events=1e5, model="dijet4")
+    assert small.passed and small.worst == pytest.approx(big.worst / 10, rel=1e-6)
+    with pytest.raises(DataError, match="larger template"):
+        spurious_signal(edges, template, data_events=1e9)
