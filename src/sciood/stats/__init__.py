@@ -45,6 +45,7 @@ from sciood.stats.significance import (
     upcrossings,
     z_to_p,
 )
+from sciood.stats.spurious import SpuriousSignal, spurious_signal
 from sciood.stats.toys import GlobalSignificance, global_significance
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "InjectionResult",
     "LimitResult",
     "SculptingCheck",
+    "SpuriousSignal",
     "brazil_band",
     "brazil_figure",
     "build_workspace",
@@ -83,6 +85,7 @@ __all__ = [
     "select_function",
     "signal_template",
     "signal_window",
+    "spurious_signal",
     "upcrossings",
     "upper_limit",
     "z_to_p",
