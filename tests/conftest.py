@@ -62,7 +62,7 @@ PIPELINE_GROUP = ("tests/pipeline/", "tests/hostile/test_pipeline_faults.py")
 #: or fault, and its expected outcome — "error" (a SciOODError subclass whose message names the
 #: problem and the fix) or "correct" (legal input, result checked against a reference).
 CATEGORIES = ("metrics", "detector-inputs", "detector-params", "configs", "process-files",
-              "stores", "model-files", "killed", "disk", "cluster", "numerics")
+              "stores", "model-files", "killed", "disk", "cluster", "numerics", "statistics")
 OUTCOMES = ("error", "correct")
 
 
