@@ -358,6 +358,8 @@ class StatisticsConfig(_Strict):
         default=None, description="Detector label to cut on; default the best max SIC.")
     injection_scan: list[int] = Field(default_factory=lambda: [0, 20, 50, 100])
     limit: bool = True
+    brazil: bool = Field(
+        default=True, description="Limits vs mass (Brazil band, fb; HEPData + workspaces).")
     seed: int = Field(default=0, ge=0)
 
     @field_validator("mjj_range", mode="before")

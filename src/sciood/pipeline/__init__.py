@@ -11,7 +11,8 @@ Run directory layout::
     RUN/models/<label>/model/       saved detectors (safe model files)
     RUN/scores/<label>/<variant>/   score stores, row-aligned with the test stores
     RUN/evaluate/<label>/           tables, robustness, sculpting, correlations, latent view
-    RUN/hunt/hunt.json              bump hunt, limit, injection scan (+ workspace.json: pyhf)
+    RUN/hunt/hunt.json              bump hunt, limit, Brazil band, injection scan (+ workspace.json,
+                                    workspaces/ per mass: pyhf; hepdata/: HEPData record)
     RUN/results.json                versioned summary (docs/results-schema.md)
     RUN/report.html                 self-contained report
 

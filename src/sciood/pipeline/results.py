@@ -147,5 +147,6 @@ def build_report_inputs(cfg: RunConfig, prov: dict[str, Any], data: list[dict[st
         inputs.hunt_baseline = hunt.baseline
         inputs.hunt_detector = hunt.detector
         inputs.limit = hunt.limit
+        inputs.brazil = hunt.brazil
         inputs.injection = hunt.injection
     return inputs

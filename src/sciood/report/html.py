@@ -577,7 +577,7 @@ def _sec_hunt(inputs: ReportInputs, fig: _Figures) -> str:
     lim = inputs.limit
     if lim is not None:
         band = ", ".join(_num(x) for x in lim.expected_band)
-        parts.append("<h3>CLs upper limit (pyhf)</h3>" + _table(["", "value"], [
+        parts.append("<h3>CLs upper limit</h3>" + _table(["", "value"], [
             ["observed limit on μ", _num(lim.observed)],
             ["expected limit on μ (median)", _num(lim.expected)],
             ["expected −2σ, −1σ, median, +1σ, +2σ", band],
@@ -586,6 +586,19 @@ def _sec_hunt(inputs: ReportInputs, fig: _Figures) -> str:
         ]))
     else:
         parts.append(_empty("No CLs limit was computed in this run."))
+    br = getattr(inputs, "brazil", None)
+    if br is not None:
+        from sciood.stats import brazil_figure
+
+        parts.append("<h3>Limits versus mass</h3>" + _how(
+            f"95 % CL upper limits on the {br.quantity} of a Gaussian resonance "
+            f"(σ/m = {br.rel_width:g}) versus its mass, at {br.luminosity:.3g} fb⁻¹: observed "
+            "(line), expected median (dashed) with ±1σ (green) and ±2σ (yellow) bands. Each "
+            "limit profiles the background function fitted to the spectrum (the data used "
+            "once); the run directory holds the HEPData record and one pyhf workspace per mass."))
+        parts.append(fig(brazil_figure(br), "limits versus mass",
+                         "Observed and expected CLs limits; bands from the background-only "
+                         "hypothesis."))
     return "".join(parts)
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from sciood.evaluate.robustness import DeltaTable
     from sciood.evaluate.suite import ResultTable
     from sciood.metrics.sculpting import SculptingResult
+    from sciood.stats.brazil import BrazilResult
     from sciood.stats.bumphunt import HuntResult
     from sciood.stats.injection import InjectionResult
     from sciood.stats.limits import LimitResult
@@ -94,7 +95,9 @@ class ReportInputs:
     hunt_detector : str, optional
         Which detector's score the :attr:`hunt` cut used.
     limit : LimitResult, optional
-        CLs upper limit on the signal strength (pyhf), with the workspace path in provenance.
+        CLs upper limit on the signal strength, with the workspace path in provenance.
+    brazil : BrazilResult, optional
+        Observed and expected limits versus the resonance mass (fb).
     injection : InjectionResult, optional
         Significance vs injected signal per detector, with the no-cut baseline.
     results : dict
@@ -113,6 +116,7 @@ class ReportInputs:
     hunt_baseline: HuntResult | None = None
     hunt_detector: str | None = None
     limit: LimitResult | None = None
+    brazil: BrazilResult | None = None
     injection: InjectionResult | None = None
     results: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)

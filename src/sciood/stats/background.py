@@ -423,8 +423,9 @@ def _fisher_scoring(
     if not math.isfinite(f):
         return beta, f, False
     for _ in range(_MAX_ITER):
-        grad = g.T @ ((1.0 - nm / mu) / km)
-        info = (g * (1.0 / (km * mu))[:, None]).T @ g
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            grad = g.T @ ((1.0 - nm / mu) / km)
+            info = (g * (1.0 / (km * mu))[:, None]).T @ g
         inv = _scaled_inverse(info)
         if inv is None:
             return beta, f, False

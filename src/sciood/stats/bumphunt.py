@@ -528,8 +528,12 @@ def _turning_point(fit: BackgroundFit) -> float | None:
     mass region turns it into a peak, which a 5-parameter function can follow (measured:
     the scan then sees no bump at all).
     """
-    dens = fit.expected() / np.diff(fit.edges)
-    rising = np.flatnonzero(np.diff(dens) > 1e-9 * dens[:-1])
+    mu = fit.expected()
+    dens = mu / np.diff(fit.edges)
+    # only where the fit is constrained: >= 10 expected effective events in the bin (a
+    # 5-parameter fit may turn up in an almost empty tail without any data asking for it)
+    k = _scale(fit)
+    rising = np.flatnonzero((np.diff(dens) > 1e-9 * dens[:-1]) & (mu[1:] / k[1:] >= 10.0))
     if rising.size == 0:
         return None
     i = int(rising[-1]) + 1

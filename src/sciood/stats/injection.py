@@ -264,7 +264,8 @@ def injection_scan(
                 if res.fake_bump_z is not None:
                     out["fb"][d][r, j] = res.fake_bump_z
                 if res.sculpting_flag:
-                    flags.append(f"{d}, n_signal={n_s}: sculpting, fake Z={res.fake_bump_z:.2f}")
+                    where = "" if res.fake_bump_z is None else f", fake Z={res.fake_bump_z:.2f}"
+                    flags.append(f"{d}, n_signal={n_s}: sculpting{where}")
     return InjectionResult(
         n_signal=counts,
         detectors=names,
