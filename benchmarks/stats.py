@@ -132,8 +132,8 @@ def main() -> None:
         f"cut keeps {EFF_B:.0%} B / {EFF_S:.0%} S"
     )
     print(
-        "# N95: 95 % CLs limit on the number of produced signal events (asymptotic, pyhf,"
-        " background = fit template + 4 eigen-variation histosys)"
+        "# N95: 95 % CLs limit on the number of produced signal events (CLs,"
+        " profile likelihood over the hunt's background function: the data used once)"
     )
     cols = [
         "n_bkg",
