@@ -177,17 +177,27 @@ def _signal_scan(
     windows: NDArray[np.int64],
     rel_width: float,
     bfit: BackgroundFit,
+    z_only: bool = False,
 ) -> _Scan:
-    """Signal + background fit at every mass hypothesis against the background-only fit."""
+    """Signal + background fit at every mass hypothesis against the background-only fit.
+
+    With ``z_only`` (toys, Asimov, the sculpting guard) a hypothesis whose NLL rises with
+    the signal at ``s = 0`` is not fitted: its one-sided ``q0`` is 0 (the derivative of the
+    profiled NLL at the background-only minimum is the partial derivative in ``s``).
+    """
     out = _empty_scan(windows.shape[0], True)
     assert out.signal is not None and out.signal_error is not None
     kg = _k_global(sumw, sumw2)
     b_only = bfit.expected()
+    k_bins = _scale(bfit)
     for i, (a, bnd) in enumerate(windows):
         mass = float(np.sqrt(edges[a] * edges[bnd]))
         n, k = _window_counts(out, i, sumw, sumw2, int(a), int(bnd), kg)
         out.p_bh[i] = _bh_p(n, float(b_only[a:bnd].sum()), k)
         tmpl = signal_template(edges, mass, rel_width * mass)
+        if z_only and float(np.sum(tmpl * (1.0 - sumw / b_only) / k_bins)) >= 0.0:
+            out.z[i] = 0.0
+            continue
         try:
             fit = fit_spectrum(edges, sumw, sumw2, model=bfit.model, template=tmpl,
                                start=bfit.values, sqrt_s=bfit.sqrt_s)
@@ -474,7 +484,7 @@ def _make_scanner(
     """The hunt's whole scan as one function of a histogram (observed data, toys, guard)."""
 
     def scanner(
-        sumw: NDArray[np.float64], sumw2: NDArray[np.float64]
+        sumw: NDArray[np.float64], sumw2: NDArray[np.float64], z_only: bool = False
     ) -> tuple[_Scan, BackgroundFit, FunctionChoice | None]:
         def run(name: str) -> tuple[_Scan, BackgroundFit]:
             bfit = fit_spectrum(edges, sumw, sumw2, model=name, sqrt_s=sqrt_s)
@@ -485,7 +495,7 @@ def _make_scanner(
                     "the event count"
                 )
             if method == "signal-fit":
-                scan = _signal_scan(edges, sumw, sumw2, win, rel_width, bfit)
+                scan = _signal_scan(edges, sumw, sumw2, win, rel_width, bfit, z_only)
             else:
                 scan = _scan(edges, sumw, sumw2, win, sqrt_s, list(bfit.values), pad, name)
             scan.z[scan.failed] = np.nan
@@ -748,7 +758,7 @@ def _scale(fit: BackgroundFit) -> NDArray[np.float64]:
 def _toy_scan(
     scanner: _Scanner, sumw: NDArray[np.float64], sumw2: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    scan, _, _ = scanner(sumw, sumw2)
+    scan, _, _ = scanner(sumw, sumw2, z_only=True)
     return scan.z, np.where(scan.failed, np.nan, scan.p_bh)
 
 
@@ -828,7 +838,7 @@ def _expected(
     else:
         sumw = sumw2 = luminosity * asimov
     try:
-        scan, _, _ = scanner(sumw, sumw2)
+        scan, _, _ = scanner(sumw, sumw2, z_only=True)
     except StatisticsError as exc:
         res.flags.append(f"expected (Asimov) significance failed: {exc}")
         return
@@ -891,7 +901,7 @@ def _sculpting_guard(
         res.flags.append("sculpting not checked: no background-only events after the cut")
         return
     try:
-        scan, ref_fit, _ = scanner(sumw, sumw2)
+        scan, ref_fit, _ = scanner(sumw, sumw2, z_only=True)
         peak = _turning_point(ref_fit)
         if peak is not None:
             res.sculpting_flag = True
