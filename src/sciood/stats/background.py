@@ -51,6 +51,7 @@ __all__ = [
     "histogram",
     "log_bins",
     "make_edges",
+    "scale_factors",
     "select_function",
     "signal_template",
 ]
@@ -347,7 +348,7 @@ class BackgroundFit:
         }
 
 
-def _scales(sumw: NDArray[np.float64], sumw2: NDArray[np.float64]) -> NDArray[np.float64]:
+def scale_factors(sumw: NDArray[np.float64], sumw2: NDArray[np.float64]) -> NDArray[np.float64]:
     """Bohm–Zech scale ``k = Σw²/Σw`` per bin (median for empty bins; 1 for unit weights)."""
     pos = (sumw > 0) & (sumw2 > 0)
     k_med = float(np.median(sumw2[pos] / sumw[pos])) if np.any(pos) else 1.0
@@ -537,7 +538,7 @@ def fit_spectrum(
     if float(sumw[mask].sum()) <= 0.0:
         raise StatisticsError("the fitted bins are empty; check the mjj range and the cut")
     design = _Design(edges, float(sqrt_s), n_par)
-    k = _scales(sumw, sumw2)
+    k = scale_factors(sumw, sumw2)
     if start is not None and np.all(np.isfinite(start)) and np.size(start) == n_par:
         theta0 = design.to_internal(np.asarray(start, dtype=float))
     else:

@@ -51,6 +51,7 @@ from sciood.stats.background import (
     histogram,
     log_bins,
     make_edges,
+    scale_factors,
     select_function,
     signal_template,
 )
@@ -558,9 +559,7 @@ def _n_eff(sumw: NDArray[np.float64], sumw2: NDArray[np.float64]) -> float:
 def _check_spectrum(res_flags: list[str], gfit: BackgroundFit) -> bool:
     """Refuse spectra with holes; flag a poor fit and low counts. Returns ``low_counts``."""
     mu = gfit.expected()
-    pos = (gfit.sumw2 > 0) & (gfit.counts > 0)
-    k_med = float(np.median(gfit.sumw2[pos] / gfit.counts[pos])) if np.any(pos) else 1.0
-    k = np.where(pos, gfit.sumw2 / np.where(pos, gfit.counts, 1.0), k_med)
+    k = _scale(gfit)
     hole = np.flatnonzero((gfit.counts <= 0) & (mu / k >= _HOLE_EXPECTED))
     if hole.size:
         lo, hi = gfit.edges[hole[0]], gfit.edges[hole[-1] + 1]
@@ -750,9 +749,7 @@ def bump_hunt(
 
 
 def _scale(fit: BackgroundFit) -> NDArray[np.float64]:
-    pos = (fit.sumw2 > 0) & (fit.counts > 0)
-    k_med = float(np.median(fit.sumw2[pos] / fit.counts[pos])) if np.any(pos) else 1.0
-    return np.where(pos, fit.sumw2 / np.where(pos, fit.counts, 1.0), k_med)
+    return scale_factors(fit.counts, fit.sumw2)
 
 
 def _toy_scan(
@@ -829,12 +826,9 @@ def _expected(
         b_exp = smooth.expected() if smooth.converged else b_hist
     except StatisticsError:
         b_exp = b_hist
-    pos = (b2_hist > 0) & (b_hist > 0)
-    k_med = float(np.median(b2_hist[pos] / b_hist[pos])) if np.any(pos) else 1.0
     asimov = b_exp + np.clip(s_hist, 0.0, None)
     if luminosity is None:
-        k = np.where(pos, b2_hist / np.where(pos, b_hist, 1.0), k_med)
-        sumw, sumw2 = asimov, asimov * k
+        sumw, sumw2 = asimov, asimov * scale_factors(b_hist, b2_hist)
     else:
         sumw = sumw2 = luminosity * asimov
     try:

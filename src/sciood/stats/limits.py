@@ -40,7 +40,7 @@ from scipy import optimize
 from scipy import stats as sps
 
 from sciood.errors import DataError, StatisticsError
-from sciood.stats.background import BackgroundFit, fit_spectrum
+from sciood.stats.background import BackgroundFit, fit_spectrum, scale_factors
 
 __all__ = [
     "LOW_COUNT_THRESHOLD",
@@ -793,9 +793,7 @@ def exact_poisson_cls_limit(n: int, b: float, cl: float = 0.95) -> float:
 
 def _scale_factors(counts: NDArray[np.float64], sumw2: NDArray[np.float64]) -> NDArray[Any]:
     """Bohm–Zech ``k = Σw²/Σw`` per bin (median for empty bins), as the fit uses."""
-    pos = (counts > 0) & (sumw2 > 0)
-    k_med = float(np.median(sumw2[pos] / counts[pos])) if np.any(pos) else 1.0
-    return np.where(pos, sumw2 / np.where(pos, counts, 1.0), k_med)
+    return scale_factors(counts, sumw2)
 
 
 class _Profile:
