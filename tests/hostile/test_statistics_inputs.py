@@ -18,9 +18,11 @@ from sciood.stats import (
     counting_significance,
     dijet_function,
     fit_background,
+    fit_spectrum,
     gross_vitells_p,
     judge_sculpting,
     observed_significance,
+    select_function,
     spurious_signal,
 )
 
@@ -89,6 +91,12 @@ BAD_NUMBERS = [
     lambda: counting_significance(math.nan, 10.0), lambda: observed_significance(-1.0, 10.0),
     lambda: judge_sculpting(np.full(3, np.nan), np.ones((3, 2)), 1.0, 1.0),
     lambda: judge_sculpting(np.ones(3), np.ones((3, 2)), 0.0, 1.0),
+    lambda: fit_spectrum(np.geomspace(*RANGE, 11), np.r_[np.full(9, 50.0), np.nan],
+                         np.full(10, 50.0)),
+    lambda: fit_spectrum(np.geomspace(*RANGE, 11), np.full(9, 50.0), np.full(9, 50.0)),
+    lambda: fit_spectrum(np.geomspace(*RANGE, 11)[::-1], np.full(10, 50.0), np.full(10, 50.0)),
+    lambda: select_function(np.geomspace(*RANGE, 11), np.full(10, 50.0), np.full(10, 50.0),
+                            alpha=0.0),
 ]
 
 

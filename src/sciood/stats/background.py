@@ -520,7 +520,14 @@ def fit_spectrum(
     BackgroundFit
     """
     n_par = _n_params(model)
+    edges = as_1d("bin edges", edges)
+    if edges.size < 2 or np.any(np.diff(edges) <= 0) or edges[0] <= 0:
+        raise DataError("bin edges must be > 0 and strictly increasing")
+    sumw = as_1d("sumw", sumw, edges.size - 1)
+    sumw2 = as_1d("sumw2", sumw2, edges.size - 1)
     mask = np.ones(sumw.size, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    if mask.shape != sumw.shape:
+        raise DataError(f"mask has shape {mask.shape}; it needs one entry per bin {sumw.shape}")
     if np.any(sumw[mask] < 0.0):
         bad = np.flatnonzero(mask & (sumw < 0.0)).tolist()
         raise StatisticsError(
