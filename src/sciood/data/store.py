@@ -32,14 +32,12 @@ naming the key or file and the fix:
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import logging
 import math
 import os
 import re
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
@@ -50,6 +48,13 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sciood.errors import CorruptDataError, DataError
+from sciood.io import (
+    atomic_write_bytes,
+    check_writable,
+    sha256_file,
+    temporary_path,
+    write_error,
+)
 
 __all__ = [
     "CHECKSUM_KEY",
@@ -79,7 +84,6 @@ CHECKSUM_KEY = "manifest_sha256"
 REQUIRED_COLUMNS = ("label", "is_signal", "weight")
 #: A manifest larger than this is not one sciood wrote (a million shards is ~200 MB).
 MAX_MANIFEST_BYTES = 256 << 20
-_CHUNK = 1 << 20
 _HEX64 = r"^[0-9a-f]{64}$"
 #: Shard files are plain names in the dataset directory: no separators, no leading dot.
 _SHARD_FILE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*\.parquet$")
@@ -87,104 +91,10 @@ _SHARD_FILE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*\.parquet$")
 _WRITER_SHARD = re.compile(r"^(shard|scores)-[0-9][0-9-]*\.parquet$")
 _REGENERATE = ("regenerate the dataset (re-run the command that wrote it); a manifest is "
                "written by sciood and must not be edited by hand")
-_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 _warned_legacy: set[str] = set()
 
 
 # ---------------------------------------------------------------------------------- writing
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    """Return the hex SHA-256 of a file, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _write_error(path: Path, exc: OSError) -> DataError:
-    """A :class:`DataError` naming ``path``, the cause and the fix of a failed write."""
-    # pyarrow's messages wrap the errno text in a long "Error writing bytes ..." sentence
-    reason = os.strerror(exc.errno) if exc.errno else (exc.strerror or str(exc))
-    if exc.errno in _DISK_FULL:
-        what = ("disk full or file-size limit reached" if exc.errno == errno.EFBIG
-                else "disk full")
-        return DataError(
-            f"cannot write {str(path)!r}: {what} ({reason}); nothing partial was kept — free "
-            "space (or raise the quota / `ulimit -f`) or choose another output directory, "
-            "then re-run the same command"
-        )
-    if exc.errno == errno.EROFS:
-        return DataError(
-            f"cannot write {str(path)!r}: the file system is read-only ({reason}); choose an "
-            "output directory on writable storage"
-        )
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return DataError(
-            f"cannot write {str(path)!r}: permission denied ({reason}); choose another output "
-            "directory or fix its permissions"
-        )
-    return DataError(
-        f"cannot write {str(path)!r} ({reason}); check the output directory and re-run"
-    )
-
-
-def check_writable(directory: str | os.PathLike[str]) -> Path:
-    """Create ``directory`` if needed and check that files can be written in it.
-
-    Raises
-    ------
-    DataError
-        If the directory cannot be created or written, with the path in the message.
-    """
-    path = Path(directory)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
-            pass
-    except OSError as exc:
-        if exc.errno in _DISK_FULL or exc.errno == errno.EROFS:
-            raise _write_error(path, exc) from exc
-        raise DataError(
-            f"output directory {str(path)!r} is not writable ({exc.strerror}); "
-            "choose another --out or fix its permissions"
-        ) from exc
-    return path
-
-
-def _temporary(path: Path) -> str:
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise _write_error(path, exc) from exc
-    os.close(fd)
-    return tmp
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temp file in the same directory + rename).
-
-    Raises
-    ------
-    DataError
-        The write failed (disk full, read-only file system, ...); the message names the path
-        and the temporary file is removed, so ``path`` is either the old or the new content.
-    """
-    path = Path(path)
-    tmp = _temporary(path)
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise _write_error(path, exc) from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_shard(table: pa.Table, path: str | os.PathLike[str]) -> dict[str, Any]:
     """Write one Parquet shard atomically.
 
@@ -207,7 +117,7 @@ def write_shard(table: pa.Table, path: str | os.PathLike[str]) -> dict[str, Any]
         or beside it.
     """
     path = Path(path)
-    tmp = _temporary(path)
+    tmp = temporary_path(path)
     try:
         # Deterministic bytes: no timestamps in Parquet metadata; fixed compression.
         pq.write_table(table, tmp, compression="zstd", write_statistics=True)
@@ -217,7 +127,7 @@ def write_shard(table: pa.Table, path: str | os.PathLike[str]) -> dict[str, Any]
         os.replace(tmp, path)
     except OSError as exc:  # pyarrow's IO errors are OSError subclasses
         Path(tmp).unlink(missing_ok=True)
-        raise _write_error(path, exc) from exc
+        raise write_error(path, exc) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sciood.data.store import atomic_write_bytes, sha256_file
+from sciood.io import atomic_write_bytes, sha256_file
 from sciood.pipeline.rundir import output_errors, remove_inside
 
 __all__ = ["MARKER", "StageRecord", "check_done", "deterministic", "is_done", "stage_dir",

@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 from sciood.config import RunConfig, load_config
 from sciood.data.eventset import EventSet
-from sciood.data.store import atomic_write_bytes
 from sciood.errors import ConfigError
+from sciood.io import atomic_write_bytes
 from sciood.pipeline import rundir
 from sciood.pipeline.cache import MARKER, StageRecord, is_done, stage_dir, stage_key
 from sciood.pipeline.compute import Compute

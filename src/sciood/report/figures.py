@@ -17,14 +17,14 @@ Example
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from sciood.errors import DataError, MissingDependencyError
+from sciood.errors import DataError
+from sciood.plot.style import COLORS, color, hep_style, new_figure, require_matplotlib
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -53,56 +53,15 @@ __all__ = [
 
 FloatArray = NDArray[np.float64]
 
-#: Colour cycle (colour-blind safe, Petroff 2021 10-colour set) shared by every figure.
-COLORS = ("#3f90da", "#ffa90e", "#bd1f01", "#94a4a2", "#832db6", "#a96b59", "#e76300",
-          "#b9ac70", "#717581", "#92dadd")
 #: Widest figure [inches at 100 dpi]: the page shows figures at most ~1180 px wide.
 MAX_WIDTH = 16.0
 #: Style of the mjj-only baseline wherever it appears.
 BASELINE_STYLE = {"color": "black", "ls": "--"}
 
 
-def _mpl() -> Any:
-    try:
-        import matplotlib
-        import mplhep
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise MissingDependencyError(
-            "the report needs matplotlib and mplhep: pip install 'sciood[report]'"
-        ) from exc
-    matplotlib.use("Agg", force=False)
-    return mplhep
-
-
-@contextmanager
-def hep_style() -> Iterator[None]:
-    """Apply the mplhep ``ROOT`` style (smaller fonts, report-sized figures) in a block."""
-    import matplotlib as mpl
-    from cycler import cycler
-
-    hep = _mpl()
-    style = dict(hep.style.ROOT)
-    # per-glyph fallback to DejaVu Sans (ships with matplotlib) for √, ε, χ² missing in TeX Gyre
-    style["font.sans-serif"] = [*style.get("font.sans-serif", []), "DejaVu Sans"]
-    style.update({"font.size": 13, "axes.labelsize": 13, "legend.fontsize": 10,
-                  "xtick.labelsize": 11, "ytick.labelsize": 11, "figure.dpi": 100,
-                  "savefig.dpi": 100, "axes.titlesize": 13, "legend.frameon": False,
-                  "axes.prop_cycle": cycler(color=list(COLORS))})
-    with mpl.rc_context(style):
-        yield
-
-
-def _figure(nrows: int = 1, ncols: int = 1, *, size: tuple[float, float] = (7.0, 5.0),
-            **kw: Any) -> tuple[Figure, Any]:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=size, layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
-    return fig, axes
-
-
-def _color(i: int) -> str:
-    return COLORS[i % len(COLORS)]
+_mpl = require_matplotlib
+_figure = new_figure
+_color = color
 
 
 def _colormap(name: str) -> Any:

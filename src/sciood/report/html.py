@@ -758,7 +758,7 @@ def write_report(run_dir: Path, inputs: ReportInputs) -> Path:
     ConfigError
         If ``run_dir`` exists and is not a directory.
     """
-    from sciood.data.store import atomic_write_bytes
+    from sciood.io import atomic_write_bytes
 
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir():

@@ -109,7 +109,7 @@ class BrazilResult:
         list of Path
             The workspace files written.
         """
-        from sciood.data.store import atomic_write_bytes
+        from sciood.io import atomic_write_bytes
 
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
@@ -318,7 +318,7 @@ def brazil_figure(result: BrazilResult, ax: Axes | None = None) -> Figure:
     -------
     matplotlib.figure.Figure
     """
-    from sciood.report.figures import hep_style
+    from sciood.plot.style import hep_style
 
     with hep_style():
         if ax is None:

@@ -90,7 +90,7 @@ class InjectionResult:
 
     def to_json(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`to_dict` as JSON (atomic write)."""
-        from sciood.data.store import atomic_write_bytes
+        from sciood.io import atomic_write_bytes
 
         atomic_write_bytes(path, json.dumps(self.to_dict(), indent=1).encode())
 

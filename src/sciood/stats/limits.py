@@ -324,7 +324,7 @@ class LimitResult:
         """
         from pathlib import Path
 
-        from sciood.data.store import atomic_write_bytes
+        from sciood.io import atomic_write_bytes
 
         p = Path(path)
         atomic_write_bytes(p, json.dumps(self.workspace, indent=1).encode())
