@@ -13,6 +13,8 @@ Example
 
 from __future__ import annotations
 
+from importlib import metadata as _metadata
+
 from sciood import errors
 from sciood.data.eventset import EventSet
 from sciood.errors import (
@@ -24,10 +26,20 @@ from sciood.errors import (
 )
 from sciood.generate import generate  # callable module, see sciood.generate docs
 
-__version__ = "0.1.0"
 
-_SUBPACKAGES = ("data", "detectors", "distributed", "evaluate", "metrics", "represent",
-                "scoring", "stats")
+def _version() -> str:
+    """The installed distribution's version: ``pyproject.toml`` is its single source."""
+    try:
+        return _metadata.version("sciood")
+    except _metadata.PackageNotFoundError:  # pragma: no cover - source tree, not installed
+        return "0+unknown"
+
+
+__version__ = _version()
+
+#: Sub-packages and modules imported on first attribute access (``sciood.stats``, …).
+_SUBPACKAGES = ("config", "data", "detectors", "distributed", "evaluate", "io", "metrics",
+                "pipeline", "plot", "reco", "report", "represent", "scoring", "stats")
 
 
 def __getattr__(name: str) -> object:
@@ -37,6 +49,11 @@ def __getattr__(name: str) -> object:
 
         return importlib.import_module(f"sciood.{name}")
     raise AttributeError(f"module 'sciood' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The public names and the lazily imported sub-packages (for tab completion)."""
+    return sorted({*__all__, *_SUBPACKAGES})
 
 __all__ = [
     "ConfigError",

@@ -1,7 +1,8 @@
 """Stage cache: every stage output lives in its own directory with a ``stage.json`` marker.
 
 A stage's *key* is the SHA-256 of everything its output depends on (its configuration
-section, the keys of the stages it reads, the sciood version) — and of nothing else: wall
+section, the keys of the stages it reads, and the *code* that computes it — the fingerprint of
+:mod:`sciood.pipeline.fingerprint`, not a hand-bumped version string) — and of nothing else: wall
 times, dates, host names and other non-deterministic fields never enter a key
 (:func:`deterministic`), so identical data give identical keys.  The marker holds the key
 and the SHA-256 of every file the stage wrote; it is written last, atomically.  A directory
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sciood.io import atomic_write_bytes, sha256_file
+from sciood.pipeline.fingerprint import stage_fingerprint
 from sciood.pipeline.rundir import output_errors, remove_inside
 
 __all__ = ["MARKER", "StageRecord", "check_done", "deterministic", "is_done", "stage_dir",
@@ -59,11 +61,22 @@ def _volatile(key: str) -> bool:
     return key in VOLATILE_KEYS or key.endswith(("_seconds", "_time", "_at", "_date", "_host"))
 
 
-def stage_key(*parts: Any) -> str:
-    """Hash of the JSON form of ``parts`` (first 16 hex digits of SHA-256)."""
-    from sciood import __version__
+def stage_key(stage: str, *parts: Any) -> str:
+    """Cache key of ``stage``: hash of the stage's code fingerprint and the JSON form of ``parts``.
 
-    text = json.dumps([__version__, *parts], sort_keys=True, default=str)
+    Parameters
+    ----------
+    stage : str
+        A stage of :data:`sciood.pipeline.fingerprint.STAGE_CODE` (``"dataset"``, ``"train"``, …).
+    *parts
+        JSON-able inputs of the stage (config section, keys of the stages it reads, …).
+
+    Returns
+    -------
+    str
+        First 16 hex digits of the SHA-256.
+    """
+    text = json.dumps([stage, stage_fingerprint(stage), *parts], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -37,8 +37,6 @@ log = logging.getLogger("sciood.pipeline")
 Stage = Literal["generate", "split", "train", "score", "evaluate", "hunt", "report"]
 #: The stages in order.
 STAGES: tuple[Stage, ...] = ("generate", "split", "train", "score", "evaluate", "hunt", "report")
-#: Bump when the report stage's output changes for the same inputs.
-REPORT_VERSION = 1
 
 
 @dataclass
@@ -217,7 +215,7 @@ def _stages(cfg: RunConfig, run_dir: Path, prog: Progress, until: Stage,
     hkey = hunt_key(cfg, {m.label: score_key(m, split, "sim") for m in models}, split.key,
                     _search_detectors(models))
     # where the stages ran (compute) does not change the results
-    rkey = stage_key("report", REPORT_VERSION, ekeys, hkey,
+    rkey = stage_key("report", ekeys, hkey,
                      {k: v for k, v in cfg.to_dict().items() if k != "compute"})
     report_cached = (is_done(run_dir / "report", rkey) and (run_dir / "results.json").is_file()
                      and (run_dir / "report.html").is_file())
