@@ -13,9 +13,8 @@ Example
 
 from __future__ import annotations
 
-from importlib import metadata as _metadata
-
 from sciood import errors
+from sciood._version import __version__
 from sciood.data.eventset import EventSet
 from sciood.errors import (
     ConfigError,
@@ -25,17 +24,6 @@ from sciood.errors import (
     SciOODError,
 )
 from sciood.generate import generate  # callable module, see sciood.generate docs
-
-
-def _version() -> str:
-    """The installed distribution's version: ``pyproject.toml`` is its single source."""
-    try:
-        return _metadata.version("sciood")
-    except _metadata.PackageNotFoundError:  # pragma: no cover - source tree, not installed
-        return "0+unknown"
-
-
-__version__ = _version()
 
 #: Sub-packages and modules imported on first attribute access (``sciood.stats``, …).
 _SUBPACKAGES = ("config", "data", "detectors", "distributed", "evaluate", "io", "metrics",

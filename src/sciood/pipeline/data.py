@@ -31,6 +31,7 @@ from sciood.config import RunConfig
 from sciood.data import store
 from sciood.data.eventset import EventSet
 from sciood.errors import SciOODError
+from sciood.io import sha256_file
 from sciood.pipeline.cache import StageRecord, deterministic, stage_dir, stage_key
 from sciood.pipeline.compute import Compute
 from sciood.pipeline.progress import Progress
@@ -100,7 +101,7 @@ def _requests(cfg: RunConfig) -> list[tuple[str, str, int]]:
 
 def _sample_dir(cfg: RunConfig, process: str, variant: str, n: int) -> Path:
     d = cfg.data
-    pf = store.sha256_file(d.process_file) if d.process_file is not None else None
+    pf = sha256_file(d.process_file) if d.process_file is not None else None
     body = [process, variant, n, d.seed, d.mpi, d.shard_size, d.keep_constituents, pf]
     digest = hashlib.sha256(json.dumps(body).encode()).hexdigest()[:10]
     return d.cache_dir / f"{process}-{variant}-{n}-{digest}"
@@ -117,7 +118,7 @@ def generate_samples(cfg: RunConfig, progress: Progress, compute: Compute,
     """
     import time
 
-    import sciood
+    from sciood.generate import generate
 
     d = cfg.data
     samples = []
@@ -127,7 +128,7 @@ def generate_samples(cfg: RunConfig, progress: Progress, compute: Compute,
         t0 = time.perf_counter()
         with progress.task(f"generate {process} ({variant})", None if complete else n) as adv:
             try:
-                es = sciood.generate(
+                es = generate(
                     process, n, seed=d.seed, variant=variant, out=out,
                     process_file=d.process_file, mpi=d.mpi, shard_size=d.shard_size,
                     keep_constituents=d.keep_constituents, progress=adv,
@@ -137,7 +138,7 @@ def generate_samples(cfg: RunConfig, progress: Progress, compute: Compute,
                     raise
                 raise output_error(exc, d.cache_dir, f"generate/{process}/{variant}",
                                    option="data.cache_dir") from exc
-        sha = store.sha256_file(out / store.MANIFEST_NAME)
+        sha = sha256_file(out / store.MANIFEST_NAME)
         ckey = content_key(out)
         records.append(StageRecord(f"generate/{process}/{variant}", ckey, complete,
                                    time.perf_counter() - t0, {"path": str(out)}))

@@ -64,7 +64,7 @@ def _git_commit() -> str | None:
 
 def provenance(cfg: RunConfig, records: list[StageRecord]) -> dict[str, Any]:
     """Versions, seeds, git commit, host, config hash, stage keys and timings."""
-    from sciood import __version__
+    from sciood._version import __version__
 
     versions = {"sciood": __version__, "python": sys.version.split()[0]}
     for pkg in _PACKAGES:
