@@ -42,7 +42,7 @@ def make_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 def all_metrics(y: np.ndarray, s: np.ndarray, w: np.ndarray) -> dict[str, Any]:
     """Everything from one sort: ROC, SIC curve, max SIC, working points, AUC, FPR@95."""
-    c = ranking_curve(y, s, w)
+    c = ranking_curve(y, s, sample_weight=w)
     return {
         "roc": (c.eps_s, c.eps_b),
         "sic": c.sic(),
@@ -99,8 +99,9 @@ def main() -> None:
 
     yb, sb, wb = make_data(args.n_boot_events, seed=1)
     req = {"auc": ("auc", {}), "max_sic": ("max_sic", {})}
-    t_boot = timed(lambda: bootstrap_many(req, yb, sb, wb, n=args.n_boot, seed=0))
-    mem_boot = peak_traced(lambda: bootstrap_many(req, yb, sb, wb, n=args.n_boot, seed=0))
+    t_boot = timed(lambda: bootstrap_many(req, yb, sb, sample_weight=wb, n=args.n_boot, seed=0))
+    mem_boot = peak_traced(
+        lambda: bootstrap_many(req, yb, sb, sample_weight=wb, n=args.n_boot, seed=0))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     n7, n6 = f"{args.n:.0e}", f"{args.n_boot_events:.0e}"

@@ -68,7 +68,7 @@ def test_cells_match_direct_metrics_and_sklearn(table, events, scores) -> None:
         for b_cls in ("qcd", "ttbar"):
             m = (lab == s_cls) | (lab == b_cls)
             v = table.get(s_cls, b_cls, "auc")[0]
-            assert v == pytest.approx(auc(sig[m], scores[m], w[m]), abs=1e-12)
+            assert v == pytest.approx(auc(sig[m], scores[m], sample_weight=w[m]), abs=1e-12)
             assert v == pytest.approx(
                 skm.roc_auc_score(sig[m], scores[m], sample_weight=w[m]), abs=1e-12)
     # AUPR with physical weights when signal_fraction=None
@@ -80,7 +80,7 @@ def test_cells_match_direct_metrics_and_sklearn(table, events, scores) -> None:
     # balanced AUPR: signal rescaled to half of the total weight
     ws = np.where(sig[m], w[m] * w[m][~sig[m]].sum() / w[m][sig[m]].sum(), w[m])
     assert table.get("zprime_tt", "qcd", "aupr")[0] == pytest.approx(
-        average_precision(sig[m], scores[m], ws), abs=1e-12)
+        average_precision(sig[m], scores[m], sample_weight=ws), abs=1e-12)
 
 
 def test_inclusive_auc_is_cross_section_weighted_mixture(table, events) -> None:

@@ -86,16 +86,16 @@ ERRORS = [
     pytest.param(lambda: roc_curve(Y4, [0.1, np.inf, 0.2, 0.3]), DataError,
                  r"score contains 1 non-finite.*fix the detector",
                  id="roc-inf-score", marks=hostile("metrics", "error")),
-    pytest.param(lambda: auc(Y4, S4, [1.0, np.nan, 1.0, 1.0]), DataError,
+    pytest.param(lambda: auc(Y4, S4, sample_weight=[1.0, np.nan, 1.0, 1.0]), DataError,
                  r"sample_weight contains 1 NaN or inf values; fix the event weights",
                  id="auc-nan-weight", marks=hostile("metrics", "error")),
-    pytest.param(lambda: max_sic(Y4, S4, [1.0, 1.0, -np.inf, 1.0]), DataError,
+    pytest.param(lambda: max_sic(Y4, S4, sample_weight=[1.0, 1.0, -np.inf, 1.0]), DataError,
                  r"sample_weight contains 1 NaN or inf",
                  id="max-sic-inf-weight", marks=hostile("metrics", "error")),
     pytest.param(lambda: auc(Y4, S4[:3]), DataError,
                  r"length mismatch: score has 3 entries but there are 4 events",
                  id="auc-length-mismatch", marks=hostile("metrics", "error")),
-    pytest.param(lambda: average_precision(Y4, S4, np.ones(5)), DataError,
+    pytest.param(lambda: average_precision(Y4, S4, sample_weight=np.ones(5)), DataError,
                  r"length mismatch: sample_weight has 5 entries .* one sample_weight value",
                  id="ap-weight-length", marks=hostile("metrics", "error")),
     pytest.param(lambda: roc_curve(Y4, np.array([0.1, "x", 0.2, 0.3], dtype=object)),
@@ -110,7 +110,7 @@ ERRORS = [
     pytest.param(lambda: auc(Y4, np.arange(4).astype("datetime64[s]")), DataError,
                  r"score has dtype datetime64\[s\]",
                  id="auc-datetime-scores", marks=hostile("metrics", "error")),
-    pytest.param(lambda: auc(Y4, S4, np.array(["1", "1", "1", "1"])), DataError,
+    pytest.param(lambda: auc(Y4, S4, sample_weight=np.array(["1", "1", "1", "1"])), DataError,
                  r"sample_weight has dtype <U1",
                  id="auc-string-weights", marks=hostile("metrics", "error")),
     pytest.param(lambda: max_sic(np.array(["bkg", "sig", "bkg", "sig"]), S4), DataError,
@@ -131,7 +131,7 @@ ERRORS = [
     pytest.param(lambda: fpr_at_tpr([], []), DataError,
                  r"no events: y and score are empty",
                  id="fpr-empty", marks=hostile("metrics", "error")),
-    pytest.param(lambda: average_precision(Y4, S4, [1.0, -1.0, 1.0, 0.5]), DataError,
+    pytest.param(lambda: average_precision(Y4, S4, sample_weight=[1.0, -1.0, 1.0, 0.5]), DataError,
                  r"total weights must be positive for both classes, got signal -0.5",
                  id="ap-negative-signal-total", marks=hostile("metrics", "error")),
     pytest.param(lambda: ranking_curve(Y4, np.ones((4, 2))), DataError,
@@ -152,16 +152,16 @@ ERRORS = [
     pytest.param(lambda: reliability_curve(Y4, [0.1, np.nan, 0.4, 0.9]), DataError,
                  r"prob contains NaN or inf; calibration needs finite probabilities",
                  id="reliability-nan-prob", marks=hostile("metrics", "error")),
-    pytest.param(lambda: temperature_scale(Y4, [0.1, 0.2, 0.4, 0.9], [1.0, 1.0]),
+    pytest.param(lambda: temperature_scale(Y4, [0.1, 0.2, 0.4, 0.9], sample_weight=[1.0, 1.0]),
                  DataError, r"length mismatch: sample_weight has 2 entries",
                  id="temperature-weight-length", marks=hostile("metrics", "error")),
-    pytest.param(lambda: isotonic_calibrate(Y4, [0.1, 0.2, 0.4, 0.9], [1, -1, 1, 1]),
+    pytest.param(lambda: isotonic_calibrate(Y4, [0.1, 0.2, 0.4, 0.9], sample_weight=[1, -1, 1, 1]),
                  DataError, r"isotonic calibration needs non-negative weights",
                  id="isotonic-negative-weights", marks=hostile("metrics", "error")),
-    pytest.param(lambda: ece(Y4, [0.1, 0.2, 0.4, 0.9], [-1, -1, 1, 0.5]), DataError,
+    pytest.param(lambda: ece(Y4, [0.1, 0.2, 0.4, 0.9], sample_weight=[-1, -1, 1, 0.5]), DataError,
                  r"total weight must be positive, got -0.5",
                  id="ece-negative-total", marks=hostile("metrics", "error")),
-    pytest.param(lambda: sculpting_jsd([1.0, np.nan, 2.0, 3.0], S4, Y4), DataError,
+    pytest.param(lambda: sculpting_jsd(Y4, S4, [1.0, np.nan, 2.0, 3.0]), DataError,
                  r"observable contains NaN or inf",
                  id="sculpting-nan-observable", marks=hostile("metrics", "error")),
     pytest.param(lambda: ScoreHistogram.empty([0.0, 1.0, 2.0]).fill([0, 2], [0.5, 1.5]),
@@ -186,7 +186,7 @@ def test_sculpting_negative_bin_is_an_error_not_clipped():
     w = np.ones(n)
     w[~y & (obs > 1900)] = -1.0  # the top bin of the background is net negative
     with pytest.raises(StatisticsError, match=r"negative total weight.*fewer or wider bins"):
-        sculpting_jsd(obs, s, y, bins=10, sample_weight=w)
+        sculpting_jsd(y, s, obs, bins=10, sample_weight=w)
 
 
 @hostile("metrics", "error")
@@ -209,9 +209,9 @@ def test_evaluate_object_scores():
 def test_histogram_rejects_unrepresentable_weight_squares():
     h = ScoreHistogram.empty([0.0, 1.0, 2.0])
     with pytest.raises(DataError, match=r"magnitudes must lie in \[1e-150, 1e\+150\].*rescale"):
-        h.fill([0, 1], [0.5, 1.5], [1e200, 1e200])
+        h.fill([0, 1], [0.5, 1.5], sample_weight=[1e200, 1e200])
     with pytest.raises(DataError, match=r"magnitudes must lie in"):
-        h.fill([0, 1], [0.5, 1.5], [1e-200, 1.0])
+        h.fill([0, 1], [0.5, 1.5], sample_weight=[1e-200, 1.0])
     assert h.count.sum() == 0  # nothing was half-filled
 
 
@@ -222,24 +222,25 @@ def test_negative_signal_efficiency_is_not_squared_into_a_high_sic():
     s = np.r_[rng.uniform(0, 1, 200), rng.uniform(0.7, 1, 40), rng.uniform(0, 1, 200)]
     y = np.r_[np.zeros(200, bool), np.ones(240, bool)]
     w = np.r_[np.ones(200), -3.0 * np.ones(40), np.ones(200)]
-    assert max_sic(y, s, w, min_background=50) == pytest.approx(1.0, abs=1e-12)
+    assert max_sic(y, s, sample_weight=w, min_background=50) == pytest.approx(1.0, abs=1e-12)
 
 
 @hostile("metrics", "correct")
 def test_pandas_series_inputs():
     y, s, w = rng_sample()
-    ref = (auc(y, s, w), max_sic(y, s, w, min_background=5))
-    got = (auc(pd.Series(y), pd.Series(s), pd.Series(w)),
-           max_sic(pd.Series(y.astype(int)), pd.Series(s), pd.Series(w), min_background=5))
+    ref = (auc(y, s, sample_weight=w), max_sic(y, s, sample_weight=w, min_background=5))
+    got = (auc(pd.Series(y), pd.Series(s), sample_weight=pd.Series(w)),
+           max_sic(pd.Series(y.astype(int)), pd.Series(s), sample_weight=pd.Series(w),
+                   min_background=5))
     assert got == ref
 
 
 @hostile("metrics", "correct")
 def test_column_vector_inputs():
     y, s, w = rng_sample()
-    assert auc(y[:, None], s[:, None], w[:, None]) == auc(y, s, w)
+    assert auc(y[:, None], s[:, None], sample_weight=w[:, None]) == auc(y, s, sample_weight=w)
     p = 1 / (1 + np.exp(-s))
-    assert ece(y[:, None], p[:, None], w) == ece(y, p, w)
+    assert ece(y[:, None], p[:, None], sample_weight=w) == ece(y, p, sample_weight=w)
 
 
 @hostile("metrics", "correct")
@@ -280,7 +281,7 @@ def test_bootstrap_with_negative_weights_gives_nan_replicas_not_garbage():
     s = np.r_[np.linspace(0, 1, 60), [0.9, 0.5, 0.7, 0.2]]
     w = np.r_[np.ones(60), [3.0, -1.0, -0.5, -0.5]]
     with pytest.warns(UserWarning, match=r"undefined in \d+% of the bootstrap replicas"):
-        r = bootstrap_many({"auc": ("auc", {})}, y, s, w, n=40, seed=1)["auc"]
+        r = bootstrap_many({"auc": ("auc", {})}, y, s, sample_weight=w, n=40, seed=1)["auc"]
     order, _ = sort_order(s)
     undefined = []
     for ss in np.random.SeedSequence(1).spawn(40):  # replica weights, as the bootstrap draws
@@ -314,10 +315,11 @@ def test_evaluate_table_with_negative_weights():
 ])
 def test_extreme_weight_magnitudes(scale):
     y, s, w = rng_sample(neg=0.15)
-    ref = (auc(y, s, w), max_sic(y, s, w, min_background=20), average_precision(y, s, w),
-           fpr_at_tpr(y, s, 0.95, w))
-    got = (auc(y, s, w * scale), max_sic(y, s, w * scale, min_background=20),
-           average_precision(y, s, w * scale), fpr_at_tpr(y, s, 0.95, w * scale))
+    ref = (auc(y, s, sample_weight=w), max_sic(y, s, sample_weight=w, min_background=20),
+           average_precision(y, s, sample_weight=w), fpr_at_tpr(y, s, 0.95, sample_weight=w))
+    ws = w * scale
+    got = (auc(y, s, sample_weight=ws), max_sic(y, s, sample_weight=ws, min_background=20),
+           average_precision(y, s, sample_weight=ws), fpr_at_tpr(y, s, 0.95, sample_weight=ws))
     np.testing.assert_allclose(got, ref, rtol=1e-12)
     assert np.isfinite(got).all()
 
@@ -326,9 +328,9 @@ def test_extreme_weight_magnitudes(scale):
 def test_power_of_two_weight_scale_is_bit_identical():
     y, s, w = rng_sample(neg=0.15)
     r1 = bootstrap_many({"auc": ("auc", {}), "sic": ("max_sic", {"min_background": 20})},
-                        y, s, w, n=10, seed=3)
+                        y, s, sample_weight=w, n=10, seed=3)
     r2 = bootstrap_many({"auc": ("auc", {}), "sic": ("max_sic", {"min_background": 20})},
-                        y, s, w * 2.0**-900, n=10, seed=3)
+                        y, s, sample_weight=w * 2.0**-900, n=10, seed=3)
     for k in r1:
         np.testing.assert_array_equal(r1[k].replicas, r2[k].replicas)
 
@@ -337,8 +339,10 @@ def test_power_of_two_weight_scale_is_bit_identical():
 def test_calibration_with_weights_1e300():
     y, s, w = rng_sample()
     p = 1 / (1 + np.exp(-s))
-    assert ece(y, p, w * 1e300) == pytest.approx(ece(y, p, w), rel=1e-12)
-    t1, t2 = temperature_scale(y, p, w), temperature_scale(y, p, w * 1e-300)
+    assert ece(y, p, sample_weight=w * 1e300) == pytest.approx(ece(y, p, sample_weight=w),
+                                                               rel=1e-12)
+    t1 = temperature_scale(y, p, sample_weight=w)
+    t2 = temperature_scale(y, p, sample_weight=w * 1e-300)
     assert t2.temperature == pytest.approx(t1.temperature, rel=1e-6)
 
 
@@ -348,8 +352,8 @@ def test_sculpting_with_weights_1e250():
     y = rng.uniform(size=3000) < 0.3
     obs = rng.exponential(300, 3000) + 1000
     s = rng.normal(y, 1.0)
-    a = sculpting_jsd(obs, s, y, sample_weight=np.ones(3000))
-    b = sculpting_jsd(obs, s, y, sample_weight=np.full(3000, 1e250))
+    a = sculpting_jsd(y, s, obs, sample_weight=np.ones(3000))
+    b = sculpting_jsd(y, s, obs, sample_weight=np.full(3000, 1e250))
     assert b.jsd == pytest.approx(a.jsd, rel=1e-12) and np.isfinite(b.floor)
 
 
@@ -395,7 +399,7 @@ def test_int64_scores_in_evaluate_and_sculpting():
     assert cell.values["auc"][0] == pytest.approx(
         pairwise_auc(lab[m] == "sig", [int(v) for v in s[m]]), abs=1e-12)
     obs = es.column("mj1")
-    r = sculpting_jsd(obs, s, es.is_signal, bins=5)
+    r = sculpting_jsd(es.is_signal, s, obs, bins=5)
     sig = lab == "sig"
     si = [int(v) for v in s]  # exact Python integers
     cut = next(t for t in sorted(set(si), reverse=True)
@@ -412,8 +416,9 @@ def test_int64_scores_in_evaluate_and_sculpting():
 def test_float16_and_float32_scores():
     y, s, w = rng_sample()
     s16, s32 = s.astype(np.float16), s.astype(np.float32)
-    assert auc(y, s16, w) == pytest.approx(pairwise_auc(y, s16.astype(float), w), abs=1e-12)
-    assert auc(y, s32, w) == pytest.approx(pairwise_auc(y, s32.astype(float), w), abs=1e-12)
+    for low in (s16, s32):
+        assert auc(y, low, sample_weight=w) == pytest.approx(
+            pairwise_auc(y, low.astype(float), w), abs=1e-12)
 
 
 @hostile("numerics", "correct")

@@ -46,16 +46,17 @@ def test_vectorised_equals_per_replica_loop(fast, kw):
     order = np.argsort(-s)
     y, s, w = y[order], s[order], w[order]
 
-    nominal_ok = ranking_curve(y, s, w).eligible(kw.get("min_background", 50.0))
+    nominal_ok = ranking_curve(y, s, sample_weight=w).eligible(kw.get("min_background", 50.0))
 
     def slow(yy, ss, sample_weight=None, **k):  # opaque callable -> slow path
         if fast is max_sic:  # replicas keep the nominal sample's eligible cuts
-            return ranking_curve(yy, ss, sample_weight).max_sic(eligible=nominal_ok)
+            return ranking_curve(yy, ss, sample_weight=sample_weight).max_sic(eligible=nominal_ok)
         return fast(yy, ss, sample_weight=sample_weight, **k)
 
     with np.errstate(divide="ignore"):
-        f = bootstrap_many({"m": (fast, kw)}, y, s, w, n=12, seed=4, max_elements=7000)["m"]
-        sl = bootstrap_many({"m": (slow, kw)}, y, s, w, n=12, seed=4)["m"]
+        f = bootstrap_many({"m": (fast, kw)}, y, s, sample_weight=w, n=12, seed=4,
+                           max_elements=7000)["m"]
+        sl = bootstrap_many({"m": (slow, kw)}, y, s, sample_weight=w, n=12, seed=4)["m"]
     np.testing.assert_allclose(f.replicas.ravel(), sl.replicas.ravel(), rtol=1e-10)
     assert float(f.value) == pytest.approx(float(sl.value))
 
@@ -65,20 +66,21 @@ def test_independent_of_chunking_and_threads():
     metrics = {
         "auc": ("auc", {}), "sic": ("max_sic", {}), "eff": ("efficiency_at", {"eps_b": 0.01})
     }
-    a = bootstrap_many(metrics, y, s, w, n=20, seed=9, max_elements=10**8, n_threads=1)
-    b = bootstrap_many(metrics, y, s, w, n=20, seed=9, max_elements=9000, n_threads=2)
+    a = bootstrap_many(metrics, y, s, sample_weight=w, n=20, seed=9, max_elements=10**8,
+                       n_threads=1)
+    b = bootstrap_many(metrics, y, s, sample_weight=w, n=20, seed=9, max_elements=9000, n_threads=2)
     for k in metrics:
         np.testing.assert_array_equal(a[k].replicas, b[k].replicas)
-    c = bootstrap_many(metrics, y, s, w, n=20, seed=10)
+    c = bootstrap_many(metrics, y, s, sample_weight=w, n=20, seed=10)
     assert not np.array_equal(a["auc"].replicas, c["auc"].replicas)
 
 
 def test_partial_and_name_resolve_to_fast_path():
     y, s, w = data(3)
-    v1 = bootstrap(functools.partial(rejection_at, eff_s=0.3), y, s, w, n=10, seed=1)
-    v2 = bootstrap("rejection_at", y, s, w, n=10, seed=1, eff_s=0.3)
+    v1 = bootstrap(functools.partial(rejection_at, eff_s=0.3), y, s, sample_weight=w, n=10, seed=1)
+    v2 = bootstrap("rejection_at", y, s, sample_weight=w, n=10, seed=1, eff_s=0.3)
     assert v1 == v2
-    assert v1[0] == pytest.approx(rejection_at(y, s, 0.3, w))
+    assert v1[0] == pytest.approx(rejection_at(y, s, 0.3, sample_weight=w))
 
 
 def test_random_classifier_auc_half_inside_interval():
@@ -107,7 +109,7 @@ def test_max_sic_interval_brackets_nominal():
     """Replicas must not be biased by the Kish count of Poisson weights (≈ n/2)."""
     for seed in range(3):
         y, s, w = data(20 + seed, n=3000, shift=1.5)
-        res = bootstrap_many({"m": ("max_sic", {})}, y, s, w, n=100, seed=seed)["m"]
+        res = bootstrap_many({"m": ("max_sic", {})}, y, s, sample_weight=w, n=100, seed=seed)["m"]
         assert float(res.lo) < float(res.value) < float(res.hi)
         assert abs(np.median(res.replicas) - float(res.value)) < float(res.hi - res.lo)
 

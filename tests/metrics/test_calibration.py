@@ -48,8 +48,8 @@ def test_ece_brute_force_and_weights():
         conf = np.average(p[sel], weights=w[sel])
         freq = np.average(y[sel], weights=w[sel])
         ref += abs(conf - freq) * w[sel].sum() / w.sum()
-    assert ece(y, p, w, n_bins=5) == pytest.approx(ref, rel=1e-12)
-    assert ece(y, p, 7.0 * w, n_bins=5) == pytest.approx(ref, rel=1e-12)
+    assert ece(y, p, sample_weight=w, n_bins=5) == pytest.approx(ref, rel=1e-12)
+    assert ece(y, p, sample_weight=7.0 * w, n_bins=5) == pytest.approx(ref, rel=1e-12)
 
 
 def test_ece_separates_calibrated_from_overconfident():
@@ -70,11 +70,11 @@ def test_temperature_recovers_known_temperature_and_keeps_ranking():
 def test_isotonic_matches_sklearn_and_improves_ece():
     y, p_over, _ = overconfident(5)
     w = np.random.default_rng(1).uniform(0.5, 1.5, y.size)
-    cal = isotonic_calibrate(y, p_over, w)
+    cal = isotonic_calibrate(y, p_over, sample_weight=w)
     ref = IsotonicRegression(y_min=0, y_max=1, out_of_bounds="clip").fit(p_over, y, sample_weight=w)
     grid = np.linspace(0, 1, 101)
     np.testing.assert_allclose(cal(grid), ref.predict(grid))
-    assert ece(y, cal(p_over), w) < ece(y, p_over, w) / 3
+    assert ece(y, cal(p_over), sample_weight=w) < ece(y, p_over, sample_weight=w) / 3
 
 
 def test_refuses_non_probability_scores():
@@ -85,7 +85,7 @@ def test_refuses_non_probability_scores():
         with pytest.raises(DataError, match="probabilistic classifier"):
             fn(y, ae_score)
     with pytest.raises(DataError, match="non-negative"):
-        isotonic_calibrate(y, rng.uniform(size=100), np.r_[-1.0, np.ones(99)])
+        isotonic_calibrate(y, rng.uniform(size=100), sample_weight=np.r_[-1.0, np.ones(99)])
     with pytest.raises(DataError):
         ece(y, np.full(100, np.nan))
     with pytest.raises(DataError):

@@ -40,9 +40,9 @@ def test_large_toy_interval_holds_analytic_truth(weighted: bool) -> None:
     # maximum is reported alongside
     y, s, w = gaussian_toy(3, 200_000, 20_000, 1.5, weighted)
     truth = true_max_sic(1.5)
-    r = max_sic_honest(y, s, w, n_bootstrap=40, level=0.95, seed=5)
+    r = max_sic_honest(y, s, sample_weight=w, n_bootstrap=40, level=0.95, seed=5)
     assert r.lo <= truth <= r.hi
-    assert r.naive == pytest.approx(max_sic(y, s, w))
+    assert r.naive == pytest.approx(max_sic(y, s, sample_weight=w))
     assert r.method == HONEST_METHOD
 
 
@@ -73,8 +73,8 @@ def test_honest_is_below_in_sample_maximum_on_average() -> None:
 
 def test_interval_brackets_value_and_level_orders_intervals(toy) -> None:
     y, s, w = toy
-    r68 = max_sic_honest(y, s, w, n_bootstrap=100, seed=2, level=0.68)
-    r95 = max_sic_honest(y, s, w, n_bootstrap=100, seed=2, level=0.95)
+    r68 = max_sic_honest(y, s, sample_weight=w, n_bootstrap=100, seed=2, level=0.68)
+    r95 = max_sic_honest(y, s, sample_weight=w, n_bootstrap=100, seed=2, level=0.95)
     assert r68.lo < r68.value < r68.hi
     assert r95.lo <= r68.lo and r68.hi <= r95.hi
     assert r68.value == r95.value
@@ -85,24 +85,26 @@ def test_interval_brackets_value_and_level_orders_intervals(toy) -> None:
 
 def test_deterministic_and_independent_of_chunking(toy) -> None:
     y, s, w = toy
-    a = max_sic_honest(y, s, w, n_bootstrap=30, seed=7)
-    b = max_sic_honest(y, s, w, n_bootstrap=30, seed=7, max_elements=50_000)  # 2 per chunk
-    c = max_sic_honest(y, s, w, n_bootstrap=30, seed=7, max_elements=1)  # one per chunk
+    a = max_sic_honest(y, s, sample_weight=w, n_bootstrap=30, seed=7)
+    kw = {"sample_weight": w, "n_bootstrap": 30, "seed": 7}
+    b = max_sic_honest(y, s, **kw, max_elements=50_000)  # 2 per chunk
+    c = max_sic_honest(y, s, **kw, max_elements=1)  # one per chunk
     assert a.value == b.value == c.value
     assert np.array_equal(a.replicas, b.replicas) and np.array_equal(a.replicas, c.replicas)
-    d = max_sic_honest(y, s, w, n_bootstrap=30, seed=8)
+    d = max_sic_honest(y, s, sample_weight=w, n_bootstrap=30, seed=8)
     assert d.value != a.value  # another split
 
 
 def test_rank_based_and_weight_scale_invariant(toy) -> None:
     y, s, _ = toy
     w = np.random.default_rng(1).uniform(0.5, 1.5, y.size)
-    ref = max_sic_honest(y, s, w, n_bootstrap=20, seed=3)
-    mono = max_sic_honest(y, np.exp(s), w, n_bootstrap=20, seed=3)  # monotone transform
-    scaled = max_sic_honest(y, s, w * 2.0**-20, n_bootstrap=20, seed=3)  # exact rescaling
+    ref = max_sic_honest(y, s, sample_weight=w, n_bootstrap=20, seed=3)
+    # monotone transform; exact rescaling
+    mono = max_sic_honest(y, np.exp(s), sample_weight=w, n_bootstrap=20, seed=3)
+    scaled = max_sic_honest(y, s, sample_weight=w * 2.0**-20, n_bootstrap=20, seed=3)
     assert mono.value == ref.value and np.array_equal(mono.replicas, ref.replicas)
     assert scaled.value == pytest.approx(ref.value, rel=1e-12)
-    unit = max_sic_honest(y, s, None, n_bootstrap=20, seed=3)
+    unit = max_sic_honest(y, s, sample_weight=None, n_bootstrap=20, seed=3)
     assert unit.value != ref.value  # the weights are used
 
 
@@ -112,7 +114,7 @@ def test_weights_change_the_answer_like_duplication() -> None:
     y, s, _ = gaussian_toy(4, 20_000, 2_000, 1.0)
     keep = np.random.default_rng(9).uniform(size=y.size) < 0.5
     w = np.where(keep | y, 1.0, 0.0)
-    r = max_sic_honest(y, s, w, n_bootstrap=2, seed=1)
+    r = max_sic_honest(y, s, sample_weight=w, n_bootstrap=2, seed=1)
     assert r.naive == pytest.approx(max_sic(y[keep | y], s[keep | y]))
     assert math.isfinite(r.value)
 
@@ -120,10 +122,10 @@ def test_weights_change_the_answer_like_duplication() -> None:
 def test_ties_and_integer_scores(toy) -> None:
     y, s, w = toy
     coarse = np.round(s, 1)
-    r = max_sic_honest(y, coarse, w, n_bootstrap=10, seed=1)
+    r = max_sic_honest(y, coarse, sample_weight=w, n_bootstrap=10, seed=1)
     assert math.isfinite(r.value) and r.lo <= r.hi
     ints = (coarse * 10).astype(np.int64)
-    ri = max_sic_honest(y, ints, w, n_bootstrap=10, seed=1)
+    ri = max_sic_honest(y, ints, sample_weight=w, n_bootstrap=10, seed=1)
     assert ri.value == r.value  # same ranking, same groups
 
 
@@ -134,9 +136,9 @@ def test_input_validation(toy) -> None:
     with pytest.raises(DataError):
         max_sic_honest(y, np.where(np.arange(y.size) == 3, np.nan, s))
     with pytest.raises(DataError):
-        max_sic_honest(y, s, np.ones(y.size - 1))
+        max_sic_honest(y, s, sample_weight=np.ones(y.size - 1))
     with pytest.raises(DataError):
-        max_sic_honest(y, s, np.where(np.arange(y.size) == 0, np.inf, 1.0))
+        max_sic_honest(y, s, sample_weight=np.where(np.arange(y.size) == 0, np.inf, 1.0))
     with pytest.raises(ConfigError, match="n_bootstrap"):
         max_sic_honest(y, s, n_bootstrap=1)
     with pytest.raises(ConfigError, match="level"):

@@ -135,12 +135,12 @@ def all_metrics(y, s, w, n_min=5.0):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MetricWarning)
         return {
-            "auc": auc(y, s, w),
-            "ap": average_precision(y, s, w),
-            "max_sic": max_sic(y, s, w, min_background=n_min),
-            "r": np.asarray(rejection_at(y, s, [0.2, 0.3, 0.5], w)),
-            "eff": np.asarray(efficiency_at(y, s, [0.05, 0.1, 0.3], w)),
-            "fpr95": fpr_at_tpr(y, s, 0.95, w),
+            "auc": auc(y, s, sample_weight=w),
+            "ap": average_precision(y, s, sample_weight=w),
+            "max_sic": max_sic(y, s, sample_weight=w, min_background=n_min),
+            "r": np.asarray(rejection_at(y, s, [0.2, 0.3, 0.5], sample_weight=w)),
+            "eff": np.asarray(efficiency_at(y, s, [0.05, 0.1, 0.3], sample_weight=w)),
+            "fpr95": fpr_at_tpr(y, s, 0.95, sample_weight=w),
         }
 
 
@@ -149,18 +149,18 @@ def all_metrics(y, s, w, n_min=5.0):
 def test_roc_sic_auc_against_brute_force(seed):
     y, s, w = negative_sample(seed)
     ts, es, eb, _ = brute_curve(y, s, w)
-    r_es, r_eb, r_t = roc_curve(y, s, w)
+    r_es, r_eb, r_t = roc_curve(y, s, sample_weight=w)
     np.testing.assert_allclose(r_es, np.r_[0.0, es], rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(r_eb, np.r_[0.0, eb], rtol=1e-12, atol=1e-13)
     np.testing.assert_array_equal(r_t, np.r_[np.inf, ts])
     assert (np.diff(es) < 0).any() or (np.diff(eb) < 0).any()  # really non-monotone
-    c_es, sic, c_t = sic_curve(y, s, w)
+    c_es, sic, c_t = sic_curve(y, s, sample_weight=w)
     np.testing.assert_allclose(sic, brute_sic(es, eb), rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(c_es, es, rtol=1e-12, atol=1e-13)
     np.testing.assert_array_equal(c_t, ts)
     ref = brute_pairwise_auc(y, s, w)
     trapezoid = 0.5 * np.sum(np.diff(np.r_[0, eb]) * (np.r_[0, es][1:] + np.r_[0, es][:-1]))
-    assert auc(y, s, w) == pytest.approx(ref, abs=1e-12)
+    assert auc(y, s, sample_weight=w) == pytest.approx(ref, abs=1e-12)
     assert trapezoid == pytest.approx(ref, abs=1e-12)
 
 
@@ -169,18 +169,18 @@ def test_roc_sic_auc_against_brute_force(seed):
 def test_max_sic_and_working_points_against_brute_force(seed, n_min):
     y, s, w = negative_sample(seed)
     _, es, eb, _ = brute_curve(y, s, w)
-    assert max_sic(y, s, w, min_background=n_min) == pytest.approx(
+    assert max_sic(y, s, sample_weight=w, min_background=n_min) == pytest.approx(
         brute_max_sic(y, s, w, n_min), rel=1e-12)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MetricWarning)
         for t in (0.0, 0.2, 0.3, 0.5, 0.95, 1.0):
             ref_b = brute_first_crossing(es, eb, t)
-            assert fpr_at_tpr(y, s, t, w) == pytest.approx(ref_b, abs=1e-12)
+            assert fpr_at_tpr(y, s, t, sample_weight=w) == pytest.approx(ref_b, abs=1e-12)
             expect_r = 1.0 / ref_b if ref_b > 0 else np.inf
-            assert rejection_at(y, s, t, w) == pytest.approx(expect_r, rel=1e-10)
-            assert efficiency_at(y, s, t, w) == pytest.approx(
+            assert rejection_at(y, s, t, sample_weight=w) == pytest.approx(expect_r, rel=1e-10)
+            assert efficiency_at(y, s, t, sample_weight=w) == pytest.approx(
                 brute_first_crossing(eb, es, t), abs=1e-12)
-    assert average_precision(y, s, w) == pytest.approx(brute_ap(y, s, w), abs=1e-12)
+    assert average_precision(y, s, sample_weight=w) == pytest.approx(brute_ap(y, s, w), abs=1e-12)
 
 
 def test_negative_signal_efficiency_gives_negative_sic_not_a_squared_one():
@@ -192,17 +192,17 @@ def test_negative_signal_efficiency_gives_negative_sic_not_a_squared_one():
     w = np.r_[np.ones(nb), -3.0 * np.ones(nneg), np.ones(npos)]
     _, es, eb, w2 = brute_curve(y, s, w)
     ref = brute_max_sic(y, s, w, 50.0)
-    got = max_sic(y, s, w, min_background=50.0)
+    got = max_sic(y, s, sample_weight=w, min_background=50.0)
     assert got == pytest.approx(ref, rel=1e-12)
     assert got == pytest.approx(1.0, abs=1e-12)  # the loosest cut: nothing beats "no cut"
     # the squared-SIC maximum would have been the largest |SIC| among eligible cuts
     elig = (eb > 0) & ((eb * nb) ** 2 / np.where(w2 > 0, w2, 1) >= 50)
     squared_max = np.max(np.abs(brute_sic(es, eb))[elig])
     assert squared_max > 1.3  # what squaring reported: the test can fail
-    _, sic, _ = sic_curve(y, s, w)
+    _, sic, _ = sic_curve(y, s, sample_weight=w)
     assert (sic[es < 0] < 0).all() and (es < 0).any()
     # all-negative SIC is reported as such
-    c = ranking_curve(y, s, w)
+    c = ranking_curve(y, s, sample_weight=w)
     only_neg = np.where(c.eps_s < 0, True, False) & c.eligible(50.0)
     assert float(c.max_sic(eligible=only_neg)) < 0
 
@@ -237,7 +237,7 @@ def test_ranking_invariances_with_negative_weights(seed):
     for key in ref0:
         np.testing.assert_allclose(got[key], ref0[key], rtol=1e-9, atol=1e-12,
                                    err_msg=f"split: {key}")
-    c, c2 = ranking_curve(y, s, w), ranking_curve(ys, ss, wsplit)
+    c, c2 = ranking_curve(y, s, sample_weight=w), ranking_curve(ys, ss, sample_weight=wsplit)
     assert c2.n_eff_background()[-1] < c.n_eff_background()[-1]  # statistically poorer
 
 
@@ -259,7 +259,7 @@ def brute_replicas(y, s, w, n, seed, metric):
 def test_bootstrap_replicas_against_brute_force_and_nan_for_nonpositive_totals():
     y, s, w = negative_sample(5, n=200)
     res = bootstrap_many({"auc": ("auc", {}), "ap": ("average_precision", {})},
-                         y, s, w, n=30, seed=7)
+                         y, s, sample_weight=w, n=30, seed=7)
     np.testing.assert_allclose(res["auc"].replicas, brute_replicas(y, s, w, 30, 7,
                                                                    brute_pairwise_auc),
                                atol=1e-12)
@@ -271,7 +271,7 @@ def test_bootstrap_replicas_against_brute_force_and_nan_for_nonpositive_totals()
     s2 = np.r_[np.linspace(0, 1, 60), [0.9, 0.5, 0.7, 0.2]]
     w2 = np.r_[np.ones(60), [3.0, -1.0, -0.5, -0.5]]
     with pytest.warns(MetricWarning, match="undefined in"):
-        r = bootstrap_many({"auc": ("auc", {})}, y2, s2, w2, n=40, seed=1)["auc"]
+        r = bootstrap_many({"auc": ("auc", {})}, y2, s2, sample_weight=w2, n=40, seed=1)["auc"]
     ref = brute_replicas(y2, s2, w2, 40, 1, brute_pairwise_auc)
     assert np.isnan(ref).sum() >= 5
     np.testing.assert_array_equal(np.isnan(r.replicas), np.isnan(ref))
@@ -303,25 +303,26 @@ def test_calibration_with_negative_weights_against_brute_force():
     y = rng.uniform(size=n) < p**1.3
     w = rng.uniform(0.2, 2.0, n) * np.where(rng.uniform(size=n) < NEG, -1.0, 1.0)
     edges_u = np.linspace(0, 1, 11)
-    assert ece(y, p, w, n_bins=10, strategy="uniform") == pytest.approx(
+    assert ece(y, p, sample_weight=w, n_bins=10, strategy="uniform") == pytest.approx(
         brute_ece(y, p, w, edges_u), abs=1e-12)
     edges_q = np.quantile(p, np.linspace(0, 1, 11), weights=np.abs(w), method="inverted_cdf")
-    assert ece(y, p, w, n_bins=10) == pytest.approx(brute_ece(y, p, w, edges_q), abs=1e-12)
+    assert ece(y, p, sample_weight=w, n_bins=10) == pytest.approx(brute_ece(y, p, w, edges_q),
+                                                                  abs=1e-12)
     # invariances: permutation, rescale (uniform and quantile); split (uniform bins only:
     # quantile edges use |w|, which a split changes)
     perm = rng.permutation(n)
-    assert ece(y[perm], p[perm], 5.0 * w[perm], n_bins=10) == pytest.approx(
-        ece(y, p, w, n_bins=10), abs=1e-12)
+    assert ece(y[perm], p[perm], sample_weight=5.0 * w[perm], n_bins=10) == pytest.approx(
+        ece(y, p, sample_weight=w, n_bins=10), abs=1e-12)
     k = 0
     ws = np.r_[w, -w[k]]
     ws[k] = 2 * w[k]
-    assert ece(np.r_[y, y[k]], np.r_[p, p[k]], ws, n_bins=10, strategy="uniform") == \
-        pytest.approx(ece(y, p, w, n_bins=10, strategy="uniform"), abs=1e-12)
+    assert ece(np.r_[y, y[k]], np.r_[p, p[k]], sample_weight=ws, n_bins=10, strategy="uniform") == \
+        pytest.approx(ece(y, p, sample_weight=w, n_bins=10, strategy="uniform"), abs=1e-12)
     # a bin whose total weight is negative is dropped with a warning
     w_bad = w.copy()
     w_bad[p < 0.1] = -1.0
     with pytest.warns(MetricWarning, match="non-positive total weight"):
-        conf, freq, wt = reliability_curve(y, p, w_bad, n_bins=10, strategy="uniform")
+        conf, freq, wt = reliability_curve(y, p, sample_weight=w_bad, n_bins=10, strategy="uniform")
     assert wt.size == 9 and (wt > 0).all()
     ids = np.searchsorted(edges_u[1:-1], p, side="left")
     for k, b in enumerate(range(1, 10)):  # bin 0 (p < 0.1) is the dropped one
@@ -346,7 +347,7 @@ def test_sculpting_with_negative_weights_against_brute_force():
     s = rng.normal(y, 1.0) + obs / 2000.0
     w = np.where(rng.uniform(size=n) < NEG, -0.5, 1.0)
     edges = np.linspace(obs[~y].min(), obs[~y].max(), 6)
-    r = sculpting_jsd(obs, s, y, 0.5, edges, sample_weight=w)
+    r = sculpting_jsd(y, s, obs, 0.5, edges, sample_weight=w)
     # brute: first threshold (descending) where the signed ε_S reaches 0.5
     ts, es, _, _ = brute_curve(y, s, w)
     cut = ts[int(np.argmax(es >= 0.5))]
@@ -362,13 +363,13 @@ def test_sculpting_with_negative_weights_against_brute_force():
                            (y, np.exp(s), 2.5 * w, obs),
                            (np.r_[y, y[0]], np.r_[s, s[0]], np.r_[2 * w[0], w[1:], -w[0]],
                             np.r_[obs, obs[0]])):
-        assert sculpting_jsd(oo, ss, yy, 0.5, edges, sample_weight=ww).jsd == pytest.approx(
+        assert sculpting_jsd(yy, ss, oo, 0.5, edges, sample_weight=ww).jsd == pytest.approx(
             r.jsd, rel=1e-9)
     # a negative bin cannot enter a JSD: an error naming the fix, never a clipped number
     w_neg = w.copy()
     w_neg[b & (obs > edges[-2])] = -1.0
     with pytest.raises(StatisticsError, match=r"negative total weight.*fewer or wider bins"):
-        sculpting_jsd(obs, s, y, 0.5, edges, sample_weight=w_neg)
+        sculpting_jsd(y, s, obs, 0.5, edges, sample_weight=w_neg)
 
 
 def test_streaming_histogram_with_negative_weights_equals_brute_force():
@@ -377,7 +378,7 @@ def test_streaming_histogram_with_negative_weights_equals_brute_force():
     edges = np.r_[ts, ts[-1] + 1.0]  # an edge at every distinct score: exact curve
     h = ScoreHistogram.empty(edges)
     for part in np.array_split(np.arange(s.size), 3):
-        h.fill(y[part], s[part], w[part])
+        h.fill(y[part], s[part], sample_weight=w[part])
     _, es, eb, _ = brute_curve(y, s, w)
     c = h.curve()
     np.testing.assert_allclose(c.eps_s, es, atol=1e-12)
@@ -389,8 +390,8 @@ def test_streaming_histogram_with_negative_weights_equals_brute_force():
     assert summ["efficiency_at"]["0.1"] == pytest.approx(brute_first_crossing(eb, es, 0.1),
                                                          abs=1e-12)
     # the split invariance holds partition by partition
-    h2 = ScoreHistogram.empty(edges).fill(y, s, w).fill(y[:1], s[:1], -w[:1]).fill(
-        y[:1], s[:1], w[:1])
+    h2 = (ScoreHistogram.empty(edges).fill(y, s, sample_weight=w)
+          .fill(y[:1], s[:1], sample_weight=-w[:1]).fill(y[:1], s[:1], sample_weight=w[:1]))
     np.testing.assert_allclose(h2.curve().eps_s, es, atol=1e-12)
 
 

@@ -54,14 +54,15 @@ def first_crossing(x, yv, t):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_roc_matches_sklearn_with_ties_and_weights(seed):
     y, s, w = weighted_ties(seed)
-    es, eb, th = roc_curve(y, s, w)
+    es, eb, th = roc_curve(y, s, sample_weight=w)
     fpr, tpr, th_sk = skm.roc_curve(y, s, sample_weight=w, drop_intermediate=False)
     np.testing.assert_allclose(es, tpr, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(eb, fpr, rtol=1e-12, atol=1e-14)
     np.testing.assert_array_equal(th[1:], th_sk[1:])
     assert len(th) == len(np.unique(s)) + 1  # one point per distinct threshold + origin
-    assert auc(y, s, w) == pytest.approx(skm.roc_auc_score(y, s, sample_weight=w), abs=1e-12)
-    assert average_precision(y, s, w) == pytest.approx(
+    assert auc(y, s, sample_weight=w) == pytest.approx(
+        skm.roc_auc_score(y, s, sample_weight=w), abs=1e-12)
+    assert average_precision(y, s, sample_weight=w) == pytest.approx(
         skm.average_precision_score(y, s, sample_weight=w), abs=1e-12
     )
 
@@ -75,33 +76,34 @@ def test_unweighted_matches_sklearn():
 @pytest.mark.parametrize("neg", [0.0, 0.15])
 def test_auc_equals_weighted_mann_whitney_even_with_negative_weights(neg):
     y, s, w = weighted_ties(7, n=800, neg=neg)
-    assert auc(y, s, w) == pytest.approx(pairwise_auc(y, s, w), rel=1e-10)
+    assert auc(y, s, sample_weight=w) == pytest.approx(pairwise_auc(y, s, w), rel=1e-10)
 
 
 def test_negative_weights_nonmonotone_roc_does_not_crash():
     y, s, w = weighted_ties(3, n=2000, neg=0.3)
-    es, eb, _ = roc_curve(y, s, w)
+    es, eb, _ = roc_curve(y, s, sample_weight=w)
     assert (np.diff(eb) < 0).any() or (np.diff(es) < 0).any()  # genuinely non-monotone
     with pytest.raises(ValueError):  # scikit-learn refuses such a curve ...
         skm.auc(eb, es)
     # ... ours integrates it by the documented rule
-    assert np.isfinite(auc(y, s, w))
-    assert np.isfinite(average_precision(y, s, w))
-    assert np.isfinite(fpr_at_tpr(y, s, 0.95, w))
-    assert np.all(np.isfinite(efficiency_at(y, s, [0.1, 0.3], w)))
-    assert np.isfinite(max_sic(y, s, w, min_background=10))
+    assert np.isfinite(auc(y, s, sample_weight=w))
+    assert np.isfinite(average_precision(y, s, sample_weight=w))
+    assert np.isfinite(fpr_at_tpr(y, s, 0.95, sample_weight=w))
+    assert np.all(np.isfinite(efficiency_at(y, s, [0.1, 0.3], sample_weight=w)))
+    assert np.isfinite(max_sic(y, s, sample_weight=w, min_background=10))
 
 
 def test_working_points_first_crossing_interpolation():
     y, s, w = weighted_ties(11, n=1500, neg=0.1)
-    es, eb, _ = roc_curve(y, s, w)
+    es, eb, _ = roc_curve(y, s, sample_weight=w)
     for t in (0.2, 0.3, 0.5, 0.95):
         ref = first_crossing(es, eb, t)
-        assert 1.0 / rejection_at(y, s, t, w) == pytest.approx(ref, rel=1e-12)
-        assert fpr_at_tpr(y, s, t, w) == pytest.approx(ref, rel=1e-12)
+        assert 1.0 / rejection_at(y, s, t, sample_weight=w) == pytest.approx(ref, rel=1e-12)
+        assert fpr_at_tpr(y, s, t, sample_weight=w) == pytest.approx(ref, rel=1e-12)
     for t in (0.01, 0.05, 0.2):
-        assert efficiency_at(y, s, t, w) == pytest.approx(first_crossing(eb, es, t), rel=1e-12)
-    vec = rejection_at(y, s, [0.2, 0.3, 0.5], w)
+        assert efficiency_at(y, s, t, sample_weight=w) == pytest.approx(
+            first_crossing(eb, es, t), rel=1e-12)
+    vec = rejection_at(y, s, [0.2, 0.3, 0.5], sample_weight=w)
     assert vec.shape == (3,) and np.all(np.diff(vec) < 0)
 
 
@@ -140,13 +142,13 @@ def test_max_sic_uses_kish_effective_count():
     s = np.r_[rng.uniform(0, 1, 1000), rng.uniform(2, 3, 100)]
     w = np.ones(1100)
     w[:1000] = np.where(np.argsort(np.argsort(-s[:1000])) < 10, 10.0, 1.0)  # 10 large weights
-    c = ranking_curve(y, s, w)
+    c = ranking_curve(y, s, sample_weight=w)
     neff = c.n_eff_background()
     ok = neff >= 50
     best = np.nanmax(np.where(ok, c.sic(), np.nan))
-    assert max_sic(y, s, w) == pytest.approx(best)
+    assert max_sic(y, s, sample_weight=w) == pytest.approx(best)
     # with unit weights the same cut count would qualify much earlier: the result differs
-    assert max_sic(y, s) > max_sic(y, s, w)
+    assert max_sic(y, s) > max_sic(y, s, sample_weight=w)
 
 
 SCORES = st.lists(st.integers(-6, 6), min_size=6, max_size=60)
@@ -162,15 +164,18 @@ def test_invariances(scores, seed, c):
     y = np.r_[0, 1, rng.integers(0, 2, n - 2)]
     w = rng.uniform(0.1, 2.0, n)
     perm = rng.permutation(n)
-    ref = (auc(y, s, w), average_precision(y, s, w), fpr_at_tpr(y, s, 0.5, w),
-           efficiency_at(y, s, 0.5, w), max_sic(y, s, w, min_background=1))
+    ref = (auc(y, s, sample_weight=w), average_precision(y, s, sample_weight=w),
+           fpr_at_tpr(y, s, 0.5, sample_weight=w), efficiency_at(y, s, 0.5, sample_weight=w),
+           max_sic(y, s, sample_weight=w, min_background=1))
     for yy, ss, ww in (
         (y[perm], s[perm], w[perm]),  # event order
         (y, s**3 + 2 * s + 7.0, w),  # strictly increasing transform (exact on small ints)
         (y, s, c * w),  # global weight scale
     ):
-        got = (auc(yy, ss, ww), average_precision(yy, ss, ww), fpr_at_tpr(yy, ss, 0.5, ww),
-               efficiency_at(yy, ss, 0.5, ww), max_sic(yy, ss, ww, min_background=1))
+        got = (auc(yy, ss, sample_weight=ww), average_precision(yy, ss, sample_weight=ww),
+               fpr_at_tpr(yy, ss, 0.5, sample_weight=ww),
+               efficiency_at(yy, ss, 0.5, sample_weight=ww),
+               max_sic(yy, ss, sample_weight=ww, min_background=1))
         np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-12)
 
 
@@ -180,13 +185,13 @@ def test_degenerate_inputs_raise():
     with pytest.raises(DataError, match="only one class"):
         auc(np.zeros(4), s)
     with pytest.raises(DataError, match="positive"):
-        auc(y, s, np.zeros(4))
+        auc(y, s, sample_weight=np.zeros(4))
     with pytest.raises(DataError, match="non-finite"):
         auc(y, np.array([0.1, np.nan, 0.3, 0.4]))
     with pytest.raises(DataError, match="length mismatch"):
         auc(y, s[:3])
     with pytest.raises(DataError, match="sample_weight"):
-        auc(y, s, np.ones(3))
+        auc(y, s, sample_weight=np.ones(3))
     with pytest.raises(DataError, match=r"0 \(background"):
         auc(np.array([0, 1, 2, 1]), s)
     with pytest.raises(DataError, match="empty"):
@@ -207,15 +212,15 @@ def test_efficiency_below_resolution_warns():
 @given(st.lists(st.floats(allow_nan=False, allow_infinity=True, width=64), min_size=2,
                 max_size=300))
 def test_packed_sort_is_exact_on_adversarial_floats(values):
-    from sciood.metrics import ranking
+    from sciood.metrics import sorting
 
     s = np.asarray(values, dtype=np.float64)
-    old = ranking._PACKED_SORT_MIN
-    ranking._PACKED_SORT_MIN = 0
+    old = sorting._PACKED_SORT_MIN
+    sorting._PACKED_SORT_MIN = 0
     try:
-        order, s_sorted = ranking.argsort_desc(s)
+        order, s_sorted = sorting.argsort_desc(s)
     finally:
-        ranking._PACKED_SORT_MIN = old
+        sorting._PACKED_SORT_MIN = old
     assert np.array_equal(np.sort(order), np.arange(s.size))
     np.testing.assert_array_equal(s_sorted, s[order])
     np.testing.assert_array_equal(s_sorted, np.sort(s)[::-1])
@@ -223,7 +228,7 @@ def test_packed_sort_is_exact_on_adversarial_floats(values):
 
 @pytest.mark.parametrize("kind", ["normal", "rounded", "ulp_steps", "signed_zeros"])
 def test_packed_sort_large_inputs(kind):
-    from sciood.metrics import ranking
+    from sciood.metrics import ranking, sorting
 
     rng = np.random.default_rng(0)
     n = 200_000
@@ -236,7 +241,7 @@ def test_packed_sort_large_inputs(kind):
         "signed_zeros": np.r_[np.zeros(500), -np.zeros(500), [5e-324, -5e-324],
                               rng.normal(size=n) * 1e-300],
     }[kind]
-    assert s.size >= ranking._PACKED_SORT_MIN
+    assert s.size >= sorting._PACKED_SORT_MIN
     order, s_sorted = ranking.argsort_desc(s)
     assert np.array_equal(np.sort(order), np.arange(s.size))
     np.testing.assert_array_equal(s_sorted, np.sort(s)[::-1])
@@ -245,8 +250,9 @@ def test_packed_sort_large_inputs(kind):
 def test_large_sample_matches_sklearn_through_packed_sort():
     y, s, w = weighted_ties(9, n=120_000)
     s = s + np.random.default_rng(1).normal(0, 1e-3, s.size) * (np.arange(s.size) % 3 == 0)
-    assert auc(y, s, w) == pytest.approx(skm.roc_auc_score(y, s, sample_weight=w), abs=1e-12)
-    es, eb, _ = roc_curve(y, s, w)
+    assert auc(y, s, sample_weight=w) == pytest.approx(
+        skm.roc_auc_score(y, s, sample_weight=w), abs=1e-12)
+    es, eb, _ = roc_curve(y, s, sample_weight=w)
     fpr, tpr, _ = skm.roc_curve(y, s, sample_weight=w, drop_intermediate=False)
     np.testing.assert_allclose(es, tpr, atol=1e-12)
     np.testing.assert_allclose(eb, fpr, atol=1e-12)

@@ -49,7 +49,7 @@ def bump(m):
 def both(eff_fn, **kw):
     obs, s, y, w = sculpted(eff_fn, **kw)
     args = dict(eff_s=0.5, bins=40, range=RANGE, sample_weight=w)
-    return sculpting_jsd(obs, s, y, **args), sculpting_bump(obs, s, y, n_null=100, **args)
+    return sculpting_jsd(y, s, obs, **args), sculpting_bump(y, s, obs, n_null=100, **args)
 
 
 def test_bump_ranks_above_smooth_sculpting_while_jsd_ranks_it_below() -> None:
@@ -85,17 +85,17 @@ def test_weighted_events_and_determinism() -> None:
 def test_input_validation() -> None:
     obs, s, y, _ = sculpted(bump)
     with pytest.raises(ConfigError):
-        sculpting_bump(obs, s, y, eff_s=1.0)
+        sculpting_bump(y, s, obs, eff_s=1.0)
     with pytest.raises(ConfigError):
-        sculpting_bump(obs, s, y, degree=-1)
+        sculpting_bump(y, s, obs, degree=-1)
     with pytest.raises(ConfigError):
-        sculpting_bump(obs, s, y, n_null=0)
+        sculpting_bump(y, s, obs, n_null=0)
     with pytest.raises(DataError):
-        sculpting_bump(np.where(np.arange(obs.size) == 5, np.nan, obs), s, y)
+        sculpting_bump(y, s, np.where(np.arange(obs.size) == 5, np.nan, obs))
     with pytest.raises(DataError):
-        sculpting_bump(obs[:-1], s, y)
+        sculpting_bump(y, s, obs[:-1])
     with pytest.raises(StatisticsError, match="bins"):
-        sculpting_bump(obs, s, y, bins=4)
+        sculpting_bump(y, s, obs, bins=4)
 
 
 def test_sculpting_table_reports_bump_beside_jsd() -> None:

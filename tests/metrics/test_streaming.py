@@ -37,8 +37,8 @@ def all_distinct_edges(s: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("neg", [0.0, 0.1])
 def test_edges_at_every_distinct_score_give_the_exact_curve(neg: float) -> None:
     y, s, w = data(neg=neg, decimals=2)
-    exact = ranking_curve(y, s, w)
-    h = ScoreHistogram.empty(all_distinct_edges(s)).fill(y, s, w)
+    exact = ranking_curve(y, s, sample_weight=w)
+    h = ScoreHistogram.empty(all_distinct_edges(s)).fill(y, s, sample_weight=w)
     c = h.curve()
     np.testing.assert_array_equal(c.thresholds[:-1], exact.thresholds[:-1])
     np.testing.assert_allclose(c.eps_s, exact.eps_s, rtol=1e-10, atol=1e-12)
@@ -54,7 +54,7 @@ def test_edges_at_every_distinct_score_give_the_exact_curve(neg: float) -> None:
 def test_coarse_bins_every_point_exact_auc_within_bound_max_sic_below() -> None:
     y, s, w = data(1)
     edges = quantile_edges(s[::7], 40)
-    h = ScoreHistogram.empty(edges).fill(y, s, w)
+    h = ScoreHistogram.empty(edges).fill(y, s, sample_weight=w)
     c = h.curve()
     # every ROC point is the exact cut score >= edge (brute force)
     for t, es, eb in zip(c.thresholds[:-1], c.eps_s[:-1], c.eps_b[:-1], strict=True):
@@ -62,13 +62,13 @@ def test_coarse_bins_every_point_exact_auc_within_bound_max_sic_below() -> None:
         assert es == pytest.approx(w[passing & y].sum() / w[y].sum(), rel=1e-10)
         assert eb == pytest.approx(w[passing & ~y].sum() / w[~y].sum(), rel=1e-10)
     assert c.eps_s[-1] == pytest.approx(1.0) and c.eps_b[-1] == pytest.approx(1.0)
-    exact = ranking_curve(y, s, w)
+    exact = ranking_curve(y, s, sample_weight=w)
     bound = h.auc_error_bound()
     assert 0 < bound < 0.05
     assert abs(c.auc() - exact.auc()) <= bound
     assert c.max_sic() <= exact.max_sic() + 1e-12
     # finer bins: the error shrinks
-    fine = ScoreHistogram.empty(quantile_edges(s, 4096)).fill(y, s, w)
+    fine = ScoreHistogram.empty(quantile_edges(s, 4096)).fill(y, s, sample_weight=w)
     assert fine.auc_error_bound() < bound / 20
     assert abs(fine.curve().auc() - exact.auc()) < 1e-3
 
@@ -76,9 +76,9 @@ def test_coarse_bins_every_point_exact_auc_within_bound_max_sic_below() -> None:
 def test_merge_is_order_independent_and_equals_one_fill() -> None:
     y, s, w = data(2, neg=0.05)
     edges = quantile_edges(s, 256)
-    whole = ScoreHistogram.empty(edges).fill(y, s, w)
+    whole = ScoreHistogram.empty(edges).fill(y, s, sample_weight=w)
     parts = np.array_split(np.random.default_rng(0).permutation(len(s)), 7)
-    hists = [ScoreHistogram.empty(edges).fill(y[p], s[p], w[p]) for p in parts]
+    hists = [ScoreHistogram.empty(edges).fill(y[p], s[p], sample_weight=w[p]) for p in parts]
     fwd = ScoreHistogram.empty(edges)
     for h in hists:
         fwd.merge(h)
@@ -107,7 +107,7 @@ def test_out_of_range_scores_are_kept() -> None:
 
 def test_summary_keys_and_values() -> None:
     y, s, w = data(3)
-    out = summary(ScoreHistogram.empty(quantile_edges(s, 1024)).fill(y, s, w))
+    out = summary(ScoreHistogram.empty(quantile_edges(s, 1024)).fill(y, s, sample_weight=w))
     assert set(out) >= {"auc", "auc_error_bound", "max_sic", "rejection_at", "efficiency_at",
                         "fpr_at_95tpr", "n_events", "n_bins"}
     assert 0.7 < out["auc"] < 0.9 and out["n_events"] == len(s)
@@ -135,7 +135,7 @@ def test_errors() -> None:
     with pytest.raises(DataError, match="only 0"):
         h.fill([0, 2], [0.5, 1.0])
     with pytest.raises(DataError, match="sample_weight"):
-        h.fill([0, 1], [0.5, 1.0], [1.0])
+        h.fill([0, 1], [0.5, 1.0], sample_weight=[1.0])
     with pytest.raises(DataError, match="positive signal and background"):
         ScoreHistogram.empty([0.0, 1.0]).fill([0, 0], [0.2, 0.3]).curve()
     with pytest.raises(DataError, match="empty"):
@@ -163,13 +163,13 @@ def test_histogram_store_matches_in_memory_metrics(tmp_path) -> None:
     edges = store_edges(path, n_bins=512)
     assert np.array_equal(edges, store_edges(path, n_bins=512))  # seeded sample
     h = histogram_store(path, edges=edges)
-    exact = ranking_curve(es.is_signal, es.column("score"), es.weights)
+    exact = ranking_curve(es.is_signal, es.column("score"), sample_weight=es.weights)
     assert h.count.sum() == len(es)
     assert abs(h.curve().auc() - exact.auc()) <= h.auc_error_bound()
     # class-conditional: signal vs ttbar only
     pair = histogram_store(path, n_bins=512, background=["ttbar"])
     m = np.isin(es.labels, ["sig", "ttbar"])
-    sub = ranking_curve(es.is_signal[m], es.column("score")[m], es.weights[m])
+    sub = ranking_curve(es.is_signal[m], es.column("score")[m], sample_weight=es.weights[m])
     assert pair.count.sum() == m.sum()
     assert abs(pair.curve().auc() - sub.auc()) <= pair.auc_error_bound()
     assert pair.curve().auc() < h.curve().auc()  # ttbar is harder than the inclusive mix

@@ -4,8 +4,15 @@
   with its Poisson-bootstrap interval (:class:`ResultTable`: pandas / JSON / Markdown).
 * :func:`compare` / :func:`evaluate_variants` — ``sim`` vs ``data`` and nuisance variations.
 * :func:`score_correlations`, :func:`top_anomalies`, :func:`latent_view` — failure analysis.
+
+Modules: :mod:`~sciood.evaluate.registry` (metric names, default working points),
+:mod:`~sciood.evaluate.table` (:class:`ResultTable`), :mod:`~sciood.evaluate.classwise`
+(:func:`evaluate`), :mod:`~sciood.evaluate.sculpting` (:func:`sculpting_table`),
+:mod:`~sciood.evaluate.robustness`, :mod:`~sciood.evaluate.failure`;
+:mod:`~sciood.evaluate.suite` is the old path of the first four.
 """
 
+from sciood.evaluate.classwise import evaluate
 from sciood.evaluate.failure import (
     LatentView,
     distance_correlation,
@@ -13,27 +20,27 @@ from sciood.evaluate.failure import (
     score_correlations,
     top_anomalies,
 )
-from sciood.evaluate.robustness import DeltaTable, compare, evaluate_variants
-from sciood.evaluate.suite import (
-    ALL_BACKGROUNDS,
-    ALL_SIGNALS,
+from sciood.evaluate.registry import (
     DEFAULT_METRICS,
+    DEFAULT_WORKING_POINTS,
     METRICS,
-    SPEC_WORKING_POINTS,
-    Cell,
     MetricSpec,
-    ResultTable,
     available_metrics,
-    evaluate,
     get_metric,
     register_metric,
-    sculpting_table,
 )
+from sciood.evaluate.robustness import DeltaTable, compare, evaluate_variants
+from sciood.evaluate.sculpting import sculpting_table
+from sciood.evaluate.table import ALL_BACKGROUNDS, ALL_SIGNALS, Cell, ResultTable
+
+#: Deprecated name of :data:`DEFAULT_WORKING_POINTS`, kept for one release (removed in 0.3).
+SPEC_WORKING_POINTS = DEFAULT_WORKING_POINTS
 
 __all__ = [
     "ALL_BACKGROUNDS",
     "ALL_SIGNALS",
     "DEFAULT_METRICS",
+    "DEFAULT_WORKING_POINTS",
     "METRICS",
     "SPEC_WORKING_POINTS",
     "Cell",

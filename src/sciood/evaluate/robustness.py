@@ -12,7 +12,7 @@ Example
 -------
 >>> import numpy as np, pyarrow as pa
 >>> from sciood.data.eventset import EventSet
->>> from sciood.evaluate.suite import evaluate
+>>> from sciood.evaluate import evaluate
 >>> lab = np.array(["qcd"] * 2000 + ["sig"] * 500)
 >>> es = EventSet(pa.table({"label": lab, "is_signal": lab == "sig",
 ...                         "weight": np.ones(lab.size)}))
@@ -37,7 +37,8 @@ from numpy.typing import ArrayLike
 
 from sciood.data.eventset import EventSet
 from sciood.errors import ConfigError, UnknownNameError
-from sciood.evaluate.suite import ResultTable, _enc, _fmt, evaluate
+from sciood.evaluate.classwise import evaluate
+from sciood.evaluate.table import ResultTable, _enc, _fmt
 
 __all__ = ["DeltaTable", "compare", "evaluate_variants"]
 

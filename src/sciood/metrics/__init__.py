@@ -1,7 +1,12 @@
 """sciood.metrics: weighted, sort-bound evaluation metrics (scores: higher = more anomalous).
 
+Every metric takes ``(y, score, ...)`` in that order (scikit-learn's ``(y_true, y_score)``)
+and per-event weights as the keyword-only ``sample_weight=``.  Definitions:
+``docs/evaluation.md``, "Metric definitions".
+
 * :mod:`~sciood.metrics.ranking` — ROC, SIC, rejection / efficiency at working points,
-  AUROC, AUPR, FPR at 95 % TPR, all from one sort.
+  AUROC, AUPR, FPR at 95 % TPR, all from one sort; built on :mod:`~sciood.metrics.curve`
+  (:class:`RankingCurve`), :mod:`~sciood.metrics.sorting` and :mod:`~sciood.metrics.inputs`.
 * :mod:`~sciood.metrics.bootstrap` — vectorised Poisson-bootstrap percentile intervals.
 * :mod:`~sciood.metrics.calibration` — ECE, reliability curves, temperature / isotonic
   calibration (probabilistic classifier outputs only).
@@ -20,17 +25,15 @@ from sciood.metrics.calibration import (
     reliability_curve,
     temperature_scale,
 )
+from sciood.metrics.curve import DEFAULT_MIN_BACKGROUND, RankingCurve, ranking_curve
 from sciood.metrics.honest import HONEST_METHOD, HonestMaxSIC, max_sic_honest
+from sciood.metrics.inputs import MetricWarning
 from sciood.metrics.ranking import (
-    DEFAULT_MIN_BACKGROUND,
-    MetricWarning,
-    RankingCurve,
     auc,
     average_precision,
     efficiency_at,
     fpr_at_tpr,
     max_sic,
-    ranking_curve,
     rejection_at,
     roc_curve,
     sic_curve,

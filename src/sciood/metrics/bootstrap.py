@@ -7,13 +7,13 @@ for weighted and streaming data).  Percentile intervals are reported.
 Speed: the scores never change between replicas, so they are sorted **once**; each chunk
 of replicas is a 2-D array of Poisson counts laid out in that sorted order, turned into
 cumulative signal/background weights with one ``cumsum`` per row, and every metric is read
-off the batched :class:`~sciood.metrics.ranking.RankingCurve`.  Chunks bound the memory
+off the batched :class:`~sciood.metrics.curve.RankingCurve`.  Chunks bound the memory
 (``max_elements`` doubles per array) and run on a small thread pool (NumPy releases the GIL
 in random generation, products and cumulative sums).
 
 Negative weights: each replica weight is ``Poisson(1) × w`` with the signed ``w``.  A replica
 whose signal or background total is not positive has no efficiencies; every metric of it is
-NaN (and a :class:`~sciood.metrics.ranking.MetricWarning` is raised when more than 10 % of the
+NaN (and a :class:`~sciood.metrics.inputs.MetricWarning` is raised when more than 10 % of the
 replicas are undefined).  Percentiles are taken over the defined replicas.
 
 Every replica has its own random stream (``SeedSequence(seed).spawn``), so results depend
@@ -46,7 +46,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from sciood.errors import ConfigError, DataError, StatisticsError, UnknownNameError
 from sciood.metrics import ranking
-from sciood.metrics.ranking import MetricWarning, RankingCurve, check_inputs, sort_order
+from sciood.metrics.curve import RankingCurve
+from sciood.metrics.inputs import MetricWarning, check_inputs
+from sciood.metrics.sorting import sort_order
 
 __all__ = ["CURVE_METRICS", "BootstrapResult", "bootstrap", "bootstrap_many", "curve_metric"]
 
@@ -252,10 +254,10 @@ def bootstrap_many(
     metrics: Mapping[str, tuple[str | Callable[..., Any], Mapping[str, Any]]],
     y: ArrayLike,
     score: ArrayLike,
+    *,
     sample_weight: ArrayLike | None = None,
     n: int = 200,
     seed: int | np.random.SeedSequence = 0,
-    *,
     level: float = 0.68,
     max_elements: int = 4_000_000,
     n_threads: int | None = None,
@@ -293,13 +295,13 @@ def bootstrap_many(
     ConfigError
         If ``n < 2`` or ``level`` is not in (0, 1).
     DataError
-        On degenerate inputs (see :func:`~sciood.metrics.ranking.check_inputs`).
+        On degenerate inputs (see :func:`~sciood.metrics.inputs.check_inputs`).
     """
     if int(n) < 2:
         raise ConfigError(f"n (bootstrap replicas) must be >= 2, got {n}")
     if not 0.0 < level < 1.0:
         raise ConfigError(f"level must be in (0, 1), e.g. 0.68 or 0.95; got {level}")
-    yb, s, w = check_inputs(y, score, sample_weight)
+    yb, s, w = check_inputs(y, score, sample_weight=sample_weight)
     fast: dict[str, tuple[CurveFn, dict[str, Any]]] = {}
     slow: dict[str, tuple[Callable[..., Any], dict[str, Any]]] = {}
     for name, (metric, kw) in metrics.items():
@@ -314,7 +316,7 @@ def bootstrap_many(
     nominal: dict[str, FloatArray] = {}
     reps: dict[str, list[FloatArray]] = {k: [] for k in metrics}
     if fast:
-        curve = ranking.ranking_curve(yb, s, w)
+        curve = ranking.ranking_curve(yb, s, sample_weight=w)
         for name, (fn, kw) in fast.items():
             nominal[name] = np.asarray(fn(curve, **kw), dtype=np.float64)
             if fn is _max_sic and "eligible" not in kw:
@@ -381,10 +383,10 @@ def bootstrap(
     metric: str | Callable[..., Any],
     y: ArrayLike,
     score: ArrayLike,
+    *,
     sample_weight: ArrayLike | None = None,
     n: int = 200,
     seed: int = 0,
-    *,
     level: float = 0.68,
     **metric_kwargs: Any,
 ) -> tuple[Any, Any, Any]:
@@ -397,7 +399,7 @@ def bootstrap(
         :mod:`sciood.metrics.ranking` (fast vectorised path), a ``functools.partial`` of one,
         or any callable ``metric(y, score, sample_weight=w, **metric_kwargs) -> float``
         (evaluated once per replica; ``w`` is rescaled by a power of two when its magnitude is
-        extreme, see :func:`~sciood.metrics.ranking.normalise_weights`).
+        extreme, see :func:`~sciood.metrics.inputs.normalise_weights`).
     y, score, sample_weight : array_like, shape (n_events,)
     n : int, default 200
         Number of replicas.
@@ -413,7 +415,8 @@ def bootstrap(
         Nominal value and percentile interval.
     """
     res = bootstrap_many(
-        {"m": (metric, metric_kwargs)}, y, score, sample_weight, n, seed, level=level
+        {"m": (metric, metric_kwargs)}, y, score, sample_weight=sample_weight, n=n, seed=seed,
+        level=level,
     )["m"]
     if res.value.ndim == 0:
         return float(res.value), float(res.lo), float(res.hi)

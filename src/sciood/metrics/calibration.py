@@ -10,7 +10,7 @@ Binning: equal-mass (quantile) bins by default — the bin edges are weighted qu
 (``numpy.quantile(..., method="inverted_cdf")`` with ``|w|``), so every bin holds about the
 same weight; ``strategy="uniform"`` gives equal-width bins as in scikit-learn.  Negative
 weights are allowed in the sums; a bin whose total weight is not positive is dropped with a
-:class:`~sciood.metrics.ranking.MetricWarning`.
+:class:`~sciood.metrics.inputs.MetricWarning`.
 
 Example
 -------
@@ -33,7 +33,7 @@ from scipy.optimize import minimize_scalar
 from scipy.special import expit, logit
 
 from sciood.errors import ConfigError, DataError
-from sciood.metrics.ranking import (
+from sciood.metrics.inputs import (
     MetricWarning,
     as_column,
     as_labels,
@@ -114,8 +114,8 @@ def _binned(
 def reliability_curve(
     y: ArrayLike,
     prob: ArrayLike,
-    sample_weight: ArrayLike | None = None,
     *,
+    sample_weight: ArrayLike | None = None,
     n_bins: int = 10,
     strategy: Literal["quantile", "uniform"] = "quantile",
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -153,8 +153,8 @@ def reliability_curve(
 def ece(
     y: ArrayLike,
     prob: ArrayLike,
-    sample_weight: ArrayLike | None = None,
     *,
+    sample_weight: ArrayLike | None = None,
     n_bins: int = 15,
     strategy: Literal["quantile", "uniform"] = "quantile",
 ) -> float:
@@ -173,7 +173,7 @@ def ece(
         In [0, 1]; 0 for a perfectly calibrated classifier (up to binning).
     """
     conf, freq, wt = reliability_curve(
-        y, prob, sample_weight, n_bins=n_bins, strategy=strategy
+        y, prob, sample_weight=sample_weight, n_bins=n_bins, strategy=strategy
     )
     return float(np.sum(wt * np.abs(conf - freq)) / np.sum(wt))
 
@@ -205,7 +205,7 @@ class Calibrator:
 
 
 def temperature_scale(
-    y: ArrayLike, prob: ArrayLike, sample_weight: ArrayLike | None = None
+    y: ArrayLike, prob: ArrayLike, *, sample_weight: ArrayLike | None = None
 ) -> Calibrator:
     """Fit a temperature ``T`` minimising the weighted binary cross-entropy.
 
@@ -236,7 +236,7 @@ def temperature_scale(
 
 
 def isotonic_calibrate(
-    y: ArrayLike, prob: ArrayLike, sample_weight: ArrayLike | None = None
+    y: ArrayLike, prob: ArrayLike, *, sample_weight: ArrayLike | None = None
 ) -> Calibrator:
     """Fit a monotone (isotonic) recalibration map with scikit-learn.
 

@@ -44,12 +44,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from sciood.errors import ConfigError, StatisticsError
 from sciood.metrics.bootstrap import poisson1
-from sciood.metrics.ranking import (
-    DEFAULT_MIN_BACKGROUND,
-    check_inputs,
-    ranking_curve,
-    sort_order,
-)
+from sciood.metrics.curve import DEFAULT_MIN_BACKGROUND, ranking_curve
+from sciood.metrics.inputs import check_inputs
+from sciood.metrics.sorting import sort_order
 
 __all__ = ["HONEST_METHOD", "HonestMaxSIC", "max_sic_honest"]
 
@@ -216,8 +213,8 @@ def _cross_fit(a: _Half, b: _Half, eligible: NDArray[np.bool_],
 def max_sic_honest(
     y: ArrayLike,
     score: ArrayLike,
-    sample_weight: ArrayLike | None = None,
     *,
+    sample_weight: ArrayLike | None = None,
     min_background: float = DEFAULT_MIN_BACKGROUND,
     n_bootstrap: int = 200,
     level: float = 0.68,
@@ -260,7 +257,7 @@ def max_sic_honest(
     ConfigError
         If ``n_bootstrap < 2``, ``level`` is not in (0, 1) or ``smooth < 1``.
     DataError
-        On degenerate input (see :func:`~sciood.metrics.ranking.check_inputs`).
+        On degenerate input (see :func:`~sciood.metrics.inputs.check_inputs`).
     StatisticsError
         If fewer than 2 events of a class, or no cut keeps ``min_background`` effective
         background events, or a half has no eligible cut.
@@ -271,14 +268,14 @@ def max_sic_honest(
         raise ConfigError(f"level must be in (0, 1), e.g. 0.68 or 0.95; got {level}")
     if not smooth >= 1.0:
         raise ConfigError(f"smooth must be >= 1 (1 = no averaging), got {smooth}")
-    yb, s, w = check_inputs(y, score, sample_weight)
+    yb, s, w = check_inputs(y, score, sample_weight=sample_weight)
     n_sig = int(yb.sum())
     if min(n_sig, yb.size - n_sig) < 2:
         raise StatisticsError(
             "cross-fitting needs at least 2 signal and 2 background events (one per half); "
             "add events or use max_sic"
         )
-    curve = ranking_curve(yb, s, w)
+    curve = ranking_curve(yb, s, sample_weight=w)
     eligible = np.asarray(curve.eligible(min_background), dtype=bool)
     naive = float(curve.max_sic(min_background))
     if not eligible.any() or not np.isfinite(naive):

@@ -7,12 +7,18 @@ weighted observable histograms of the two is the sculpting measure.  It is repor
 decorrelation plots of the literature), together with the statistical floor: the mean JSD
 between two random halves of the same background, i.e. what finite statistics alone give.
 
+Arguments come in the order of every other metric, ``(y, score, observable)`` (labels first,
+as scikit-learn's ``(y_true, y_score)``), with weights as the keyword-only ``sample_weight=``.
+The order before sciood 0.2 was ``(observable, score, y)``; it is still accepted, with a
+:class:`FutureWarning`, when it is unambiguous: the first argument is not a 0/1 label array
+and the third one is.  When both are 0/1 arrays the call is read in the new order.
+
 Example
 -------
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
 >>> m = rng.exponential(500, 20000) + 1000; y = rng.uniform(size=20000) < 0.3
->>> r = sculpting_jsd(m, rng.normal(y, 1.0), y)   # score independent of m
+>>> r = sculpting_jsd(y, rng.normal(y, 1.0), m)   # score independent of m
 >>> r.jsd < 5 * r.floor
 True
 """
@@ -21,13 +27,15 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial.distance import jensenshannon
 
 from sciood.errors import ConfigError, DataError, StatisticsError
-from sciood.metrics.ranking import MetricWarning, as_column, check_inputs, ranking_curve
+from sciood.metrics.curve import ranking_curve
+from sciood.metrics.inputs import MetricWarning, as_column, as_labels, check_inputs
 
 __all__ = ["SculptingBump", "SculptingResult", "jsd", "sculpting_bump", "sculpting_jsd"]
 
@@ -47,7 +55,7 @@ class SculptingResult:
     r50 : float
         Background rejection ``1/ε_B`` at the working point (``eff_s``; "R50" for 0.5).
     floor : float
-        Mean JSD between two random halves of the background (the SPEC's statistical floor).
+        Mean JSD between two random halves of the background (the statistical floor).
     floor_matched : float
         Mean JSD of a random split of the background with the *same* passing fraction as the
         cut.  A small passing sample fluctuates more than a half, so this is the floor to
@@ -90,6 +98,31 @@ def jsd(p: ArrayLike, q: ArrayLike) -> float:
     return float(jensenshannon(pa, qa, base=2) ** 2)
 
 
+def _reads_as_labels(values: Any) -> bool:
+    try:
+        as_labels(values)
+    except DataError:
+        return False
+    return True
+
+
+def _labels_first(y: Any, score: Any, observable: Any, where: str) -> tuple[Any, Any, Any]:
+    """``(y, score, observable)``, also from a call in the pre-0.2 order ``(observable, score, y)``.
+
+    The old order is recognised only when it is unambiguous: ``y`` is not a 0/1 label array
+    and ``observable`` is.  Then a :class:`FutureWarning` names the new order.
+    """
+    if _reads_as_labels(y) or not _reads_as_labels(observable):
+        return y, score, observable
+    warnings.warn(
+        f"{where}(observable, score, y) is the argument order before sciood 0.2 (removed in "
+        f"0.3); call {where}(y, score, observable), as every other metric",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return observable, score, y
+
+
 def _hist(x: FloatArray, w: FloatArray, edges: FloatArray) -> FloatArray:
     """Weighted histogram; bins may be negative with negative MC weights (checked later)."""
     h, _ = np.histogram(x, bins=edges, weights=w)
@@ -108,9 +141,9 @@ def _mean_defined(values: list[float]) -> float:
 
 
 def sculpting_jsd(
-    observable: ArrayLike,
-    score: ArrayLike,
     y: ArrayLike,
+    score: ArrayLike,
+    observable: ArrayLike,
     eff_s: float = 0.5,
     bins: int | ArrayLike = 50,
     *,
@@ -123,12 +156,12 @@ def sculpting_jsd(
 
     Parameters
     ----------
-    observable : array_like, shape (n,)
-        Search observable, e.g. ``mjj`` [GeV].
-    score : array_like, shape (n,)
-        Anomaly score, higher = more anomalous.
     y : array_like, shape (n,)
         1 = signal, 0 = background (the cut is placed on the signal; the JSD uses background).
+    score : array_like, shape (n,)
+        Anomaly score, higher = more anomalous.
+    observable : array_like, shape (n,)
+        Search observable, e.g. ``mjj`` [GeV].
     eff_s : float, default 0.5
         Signal efficiency defining the cut.
     bins : int or array_like, default 50
@@ -148,7 +181,7 @@ def sculpting_jsd(
     Raises
     ------
     DataError
-        On degenerate input (see :func:`~sciood.metrics.ranking.check_inputs`) or a
+        On degenerate input (see :func:`~sciood.metrics.inputs.check_inputs`) or a
         non-finite observable.
     StatisticsError
         If no background passes or fails the cut, or a passing / failing background bin has
@@ -160,13 +193,14 @@ def sculpting_jsd(
     failing histogram is an error (not clipped); a random split used for the floors with a
     negative bin is skipped, and a floor with no usable split is NaN (with a warning).
     """
+    y, score, observable = _labels_first(y, score, observable, "sculpting_jsd")
     if not 0.0 < eff_s < 1.0:
         raise ConfigError(f"eff_s must be in (0, 1), got {eff_s}")
-    yb, s, w = check_inputs(y, score, sample_weight)
+    yb, s, w = check_inputs(y, score, sample_weight=sample_weight)
     obs = np.asarray(as_column(observable, "observable", s.size), dtype=np.float64)
     if not np.isfinite(obs).all():
         raise DataError("observable contains NaN or inf; remove those events first")
-    curve = ranking_curve(yb, s, w)
+    curve = ranking_curve(yb, s, sample_weight=w)
     cm = np.maximum.accumulate(curve.eps_s)
     i = int(np.searchsorted(cm, eff_s, side="left"))
     cut = curve.thresholds[min(i, curve.thresholds.size - 1)]  # exact (integer scores too)
@@ -265,7 +299,7 @@ class SculptingBump:
 
 
 def _cut_at(yb: NDArray[np.bool_], s: FloatArray, w: FloatArray, eff_s: float) -> float:
-    curve = ranking_curve(yb, s, w)
+    curve = ranking_curve(yb, s, sample_weight=w)
     cm = np.maximum.accumulate(curve.eps_s)
     i = int(np.searchsorted(cm, eff_s, side="left"))
     return float(curve.thresholds[min(i, curve.thresholds.size - 1)])
@@ -303,9 +337,9 @@ def _max_excess(r: FloatArray, f: FloatArray, var: FloatArray,
 
 
 def sculpting_bump(
-    observable: ArrayLike,
-    score: ArrayLike,
     y: ArrayLike,
+    score: ArrayLike,
+    observable: ArrayLike,
     eff_s: float = 0.5,
     bins: int | ArrayLike = 40,
     *,
@@ -330,8 +364,9 @@ def sculpting_bump(
 
     Parameters
     ----------
-    observable, score, y : array_like, shape (n,)
-        As for :func:`sculpting_jsd`.
+    y, score, observable : array_like, shape (n,)
+        As for :func:`sculpting_jsd` (the old order ``(observable, score, y)`` is accepted
+        the same way, with a :class:`FutureWarning`).
     eff_s : float, default 0.5
         Signal-efficiency working point of the cut.
     bins : int or array_like, default 40
@@ -361,12 +396,13 @@ def sculpting_bump(
     StatisticsError
         If fewer than ``degree + 3`` bins have background on both sides of the cut.
     """
+    y, score, observable = _labels_first(y, score, observable, "sculpting_bump")
     if not 0.0 < eff_s < 1.0:
         raise ConfigError(f"eff_s must be in (0, 1), got {eff_s}")
     if int(degree) < 0 or int(max_width) < 1 or int(n_null) < 1:
         raise ConfigError(f"need degree >= 0, max_width >= 1 and n_null >= 1, got "
                           f"{degree}, {max_width}, {n_null}")
-    yb, s, w = check_inputs(y, score, sample_weight)
+    yb, s, w = check_inputs(y, score, sample_weight=sample_weight)
     obs = np.asarray(as_column(observable, "observable", s.size), dtype=np.float64)
     if not np.isfinite(obs).all():
         raise DataError("observable contains NaN or inf; remove those events first")

@@ -6,7 +6,7 @@ candidate cut ``score ≥ t``, the signal and background weight passing it.  Eac
 the background weight Σw and Σw², the absolute weights and the event count — on *shared*
 bin edges; histograms add bin by bin (associative and commutative, so partitions merge in
 any order), and :meth:`ScoreHistogram.curve` turns the merged histogram into a
-:class:`~sciood.metrics.ranking.RankingCurve`, so every metric of
+:class:`~sciood.metrics.curve.RankingCurve`, so every metric of
 :mod:`sciood.metrics.ranking` (ROC, SIC, max SIC with the Kish N_min rule, rejection at
 ε_S, ε_S at ε_B, AUC, AP) is computed by the same code as in memory.
 
@@ -58,13 +58,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from sciood.data import store as store_io
 from sciood.errors import ConfigError, CorruptDataError, DataError
-from sciood.metrics.ranking import (
-    DEFAULT_MIN_BACKGROUND,
-    RankingCurve,
-    as_column,
-    as_labels,
-    as_weights,
-)
+from sciood.metrics.curve import DEFAULT_MIN_BACKGROUND, RankingCurve
+from sciood.metrics.inputs import as_column, as_labels, as_weights
 
 __all__ = [
     "DEFAULT_BINS",
@@ -182,7 +177,7 @@ class ScoreHistogram:
         """Number of bins ``m``."""
         return int(self.edges.size - 1)
 
-    def fill(self, y: ArrayLike, score: ArrayLike,
+    def fill(self, y: ArrayLike, score: ArrayLike, *,
              sample_weight: ArrayLike | None = None) -> ScoreHistogram:
         """Add events (in place) and return ``self``.
 
@@ -282,7 +277,11 @@ class ScoreHistogram:
 def summary(hist: ScoreHistogram, *, min_background: float = DEFAULT_MIN_BACKGROUND,
             eff_s: Sequence[float] = (0.2, 0.3, 0.5),
             eps_b: Sequence[float] = (1e-2, 1e-3, 1e-4, 1e-5)) -> dict[str, Any]:
-    """The SPEC §4 scalar metrics of a (merged) histogram, as a JSON-able dict.
+    """The scalar ranking metrics of a (merged) histogram, as a JSON-able dict.
+
+    The same numbers as an in-memory evaluation at the default working points (rejection at
+    ε_S ∈ {0.2, 0.3, 0.5}, ε_S at ε_B ∈ {1e-2, …, 1e-5}; definitions in
+    ``docs/evaluation.md``, "Metric definitions").
 
     Returns
     -------
@@ -349,7 +348,7 @@ def _part_sample(part: _Part) -> tuple[float, float, np.ndarray]:
 
 def _part_histogram(part: _Part, edges: FloatArray) -> ScoreHistogram:
     y, s, w = _read_part(part)
-    return ScoreHistogram.empty(edges).fill(y, s, w)
+    return ScoreHistogram.empty(edges).fill(y, s, sample_weight=w)
 
 
 def _parts(directory: Path, score: str, signal: Sequence[str] | None,

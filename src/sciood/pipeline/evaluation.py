@@ -83,7 +83,7 @@ def _compute(cfg: RunConfig, model: TrainedModel, scores: dict[str, np.ndarray],
                             robustness=compare(table, **others) if others else None)
     obs = sim.column(cfg.statistics.observable)
     try:
-        result.sculpting = sculpting_jsd(obs, scores["sim"], sim.is_signal, 0.5,
+        result.sculpting = sculpting_jsd(sim.is_signal, scores["sim"], obs, 0.5,
                                          sample_weight=sim.weights, seed=ev.seed)
     except SciOODError as exc:
         notes.append(f"{model.label}: no sculpting result ({exc})")
