@@ -61,20 +61,38 @@ def _check_scores(scores: ArrayLike, eventset: EventSet) -> FloatArray:
 
 
 def distance_correlation(x: ArrayLike, y: ArrayLike) -> float:
-    """Distance correlation (Székely, Rizzo & Bakirov 2007; biased V-statistic, as ``dcor``).
+    """Unweighted distance correlation dCor(x, y) — the square root, not dCor².
+
+    With ``a_ij = |x_i − x_j|`` double-centred, ``A_ij = a_ij − ā_i· − ā_·j + ā_··`` (row,
+    column and grand means), ``B_ij`` likewise for ``y``, and the biased V-statistics
+    ``dCov²(x, y) = (1/n²) Σ_ij A_ij B_ij``, ``dVar²(x) = (1/n²) Σ_ij A_ij²``::
+
+        dCor(x, y) = sqrt( dCov²(x, y) / sqrt(dVar²(x) · dVar²(y)) )
+
+    (Székely, Rizzo & Bakirov 2007; the same number as ``dcor.distance_correlation``, which is
+    used when installed).  Every event counts once — Monte-Carlo weights are ignored on
+    purpose (see the module docstring).  This is a diagnostic of what a score responds to;
+    the *weighted squared* distance correlation used as a decorrelation penalty during
+    training is a different quantity and lives with the detectors.
 
     Zero iff independent (in the population); detects non-linear dependence that Pearson
-    misses.  O(n²) time and memory: subsample to a few thousand events.  Uses ``dcor`` if
-    installed, else this vectorised NumPy double-centring (n = 2000 takes ~0.1 s).
+    misses.  O(n²) time and memory: subsample to a few thousand events (n = 2000 takes
+    ~0.1 s with the NumPy fallback).
 
     Parameters
     ----------
     x, y : array_like, shape (n,)
+        Two variables of the same ``n`` events, ``n >= 2``.
 
     Returns
     -------
     float
-        In [0, 1]; 0 if either variable is constant.
+        dCor in [0, 1]; 0 if either variable is constant.
+
+    Raises
+    ------
+    DataError
+        Arrays of different lengths or with fewer than 2 entries.
     """
     xa = np.asarray(x, dtype=np.float64).ravel()
     ya = np.asarray(y, dtype=np.float64).ravel()
