@@ -238,3 +238,66 @@ def test_old_module_paths_reexport_the_moved_code():
     assert suite.sculpting_table.__module__ == "sciood.evaluate.sculpting"
     for name in set(suite.__all__) & set(e.__all__):
         assert getattr(e, name) is getattr(suite, name), name
+
+
+#: Exact public names of every module of the two packages (equality, not a superset).
+PUBLIC_NAMES = {
+    "sciood.metrics": {"BootstrapResult", "Calibrator", "DEFAULT_MIN_BACKGROUND",
+        "HONEST_METHOD", "HonestMaxSIC", "MetricWarning", "RankingCurve", "ScoreHistogram",
+        "SculptingBump", "SculptingResult", "auc", "average_precision", "bootstrap",
+        "bootstrap_many", "ece", "efficiency_at", "fpr_at_tpr", "histogram_store",
+        "isotonic_calibrate", "max_sic", "max_sic_honest", "ranking_curve", "rejection_at",
+        "reliability_curve", "roc_curve", "sculpting_bump", "sculpting_jsd", "sic_curve",
+        "summary", "temperature_scale"},
+    "sciood.metrics.bootstrap": {"BootstrapResult", "CURVE_METRICS", "bootstrap",
+        "bootstrap_many", "curve_metric"},
+    "sciood.metrics.calibration": {"Calibrator", "ece", "isotonic_calibrate",
+        "reliability_curve", "temperature_scale"},
+    "sciood.metrics.curve": {"DEFAULT_MIN_BACKGROUND", "RankingCurve", "ranking_curve"},
+    "sciood.metrics.honest": {"HONEST_METHOD", "HonestMaxSIC", "max_sic_honest"},
+    "sciood.metrics.inputs": {"MetricWarning", "as_column", "as_labels", "as_scores",
+        "as_weights", "check_inputs", "normalise_weights"},
+    "sciood.metrics.ranking": {"DEFAULT_MIN_BACKGROUND", "MetricWarning", "RankingCurve",
+        "argsort_desc", "as_column", "as_labels", "as_scores", "as_weights", "auc",
+        "average_precision", "check_inputs", "efficiency_at", "fpr_at_tpr", "max_sic",
+        "normalise_weights", "ranking_curve", "rejection_at", "roc_curve", "sic_curve"},
+    "sciood.metrics.sculpting": {"SculptingBump", "SculptingResult", "jsd", "sculpting_bump",
+        "sculpting_jsd"},
+    "sciood.metrics.sorting": {"argsort_desc", "sort_order"},
+    "sciood.metrics.streaming": {"DEFAULT_BINS", "DEFAULT_SAMPLE", "ScoreHistogram",
+        "histogram_store", "quantile_edges", "store_edges", "summary", "uniform_edges"},
+    "sciood.evaluate": {"ALL_BACKGROUNDS", "ALL_SIGNALS", "Cell", "DEFAULT_METRICS",
+        "DEFAULT_WORKING_POINTS", "DeltaTable", "LatentView", "METRICS", "MetricSpec",
+        "ResultTable", "SPEC_WORKING_POINTS", "available_metrics", "compare",
+        "distance_correlation", "evaluate", "evaluate_variants", "get_metric", "latent_view",
+        "register_metric", "score_correlations", "sculpting_table", "top_anomalies"},
+    "sciood.evaluate.classwise": {"evaluate"},
+    "sciood.evaluate.failure": {"LatentView", "default_columns", "distance_correlation",
+        "latent_view", "score_correlations", "top_anomalies"},
+    "sciood.evaluate.registry": {"DEFAULT_METRICS", "DEFAULT_WORKING_POINTS", "METRICS",
+        "MetricSpec", "SELECTION_METRICS", "available_metrics", "get_metric", "register_metric",
+        "working_point_metrics"},
+    "sciood.evaluate.robustness": {"DeltaTable", "compare", "evaluate_variants"},
+    "sciood.evaluate.sculpting": {"sculpting_table"},
+    "sciood.evaluate.suite": {"ALL_BACKGROUNDS", "ALL_SIGNALS", "Cell", "DEFAULT_METRICS",
+        "DEFAULT_WORKING_POINTS", "METRICS", "MetricSpec", "ResultTable", "SELECTION_METRICS",
+        "SPEC_WORKING_POINTS", "available_metrics", "evaluate", "get_metric", "register_metric",
+        "sculpting_table", "working_point_metrics"},
+    "sciood.evaluate.table": {"ALL_BACKGROUNDS", "ALL_SIGNALS", "Cell", "ResultTable"},
+}
+
+
+@pytest.mark.parametrize("module", sorted(PUBLIC_NAMES))
+def test_public_names_exact(module):
+    mod = importlib.import_module(module)
+    assert set(mod.__all__) == PUBLIC_NAMES[module]
+    assert len(mod.__all__) == len(set(mod.__all__))  # no duplicates
+    for name in mod.__all__:
+        assert hasattr(mod, name), name
+
+
+def test_every_module_is_locked():
+    for pkg in ("sciood.metrics", "sciood.evaluate"):
+        path = importlib.import_module(pkg).__path__
+        mods = {pkg} | {f"{pkg}.{i.name}" for i in pkgutil.iter_modules(path)}
+        assert mods <= set(PUBLIC_NAMES), sorted(mods - set(PUBLIC_NAMES))
