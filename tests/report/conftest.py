@@ -76,7 +76,7 @@ def build(make_sample: Callable[..., EventSet]) -> ReportInputs:
         bkg = ~sim.is_signal
         sig = sim.labels == "wprime_wz_80"
         keep = bkg | sig
-        sculpt = sculpting_jsd(sim.column("mjj")[keep], scores["sim"][keep], sig[keep],
+        sculpt = sculpting_jsd(sig[keep], scores["sim"][keep], sim.column("mjj")[keep],
                                bins=20, sample_weight=sim.weights[keep])
         prob = None
         if name == "supervised":
@@ -102,11 +102,11 @@ def build(make_sample: Callable[..., EventSet]) -> ReportInputs:
     hunted = np.flatnonzero(~pool.is_signal | (np.cumsum(pool.is_signal) <= 60))
     common: dict[str, Any] = {"bins": 12, "mjj_range": (2800.0, 5500.0), "n_toys": 0}
     truth = pool.is_signal[hunted]
-    hunt = bump_hunt(mjj[hunted], hs[hunted], w[hunted], cut_eff_b=0.5, is_signal=truth,
-                     **common)
-    base = bump_hunt(mjj[hunted], None, w[hunted], is_signal=truth, **common)
-    inj = injection_scan({"mahalanobis": hs}, mjj, pool.is_signal, w, n_signal=(0, 30, 60, 120),
-                         cut_eff_b=0.5, **common)
+    hunt = bump_hunt(mjj[hunted], hs[hunted], sample_weight=w[hunted], cut_eff_b=0.5,
+                     is_signal=truth, **common)
+    base = bump_hunt(mjj[hunted], None, sample_weight=w[hunted], is_signal=truth, **common)
+    inj = injection_scan({"mahalanobis": hs}, mjj, pool.is_signal, sample_weight=w,
+                         n_signal=(0, 30, 60, 120), cut_eff_b=0.5, **common)
     cut = hs[hunted] >= float(hunt.cut_threshold)
     sig_hist, _ = np.histogram(mjj[hunted][cut & truth], bins=hunt.edges)
     lim = upper_limit(signal=sig_hist.astype(float), background=hunt.background_fit)

@@ -17,13 +17,18 @@ from typing import TYPE_CHECKING, Any
 from sciood.errors import MissingDependencyError
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["COLORS", "color", "hep_style", "new_figure", "require_matplotlib"]
+__all__ = ["COLORS", "EXPERIMENT", "color", "experiment_label", "hep_style", "new_figure",
+           "require_matplotlib"]
 
 #: Colour cycle (colour-blind safe, Petroff 2021 10-colour set) shared by every figure.
 COLORS = ("#3f90da", "#ffa90e", "#bd1f01", "#94a4a2", "#832db6", "#a96b59", "#e76300",
           "#b9ac70", "#717581", "#92dadd")
+
+#: The bold word of the experiment-style label above each physics figure.
+EXPERIMENT = "sciood"
 
 
 def require_matplotlib() -> Any:
@@ -76,3 +81,34 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, size: tuple[float, float] = (7
 def color(i: int) -> str:
     """The ``i``-th colour of :data:`COLORS` (cycling)."""
     return COLORS[i % len(COLORS)]
+
+
+def experiment_label(ax: Axes, llabel: str = "Simulation", *, rlabel: str | None = None,
+                     lumi: float | None = None, com: float | None = 13.0) -> Any:
+    """Experiment-style label above ``ax`` (mplhep ``exp_label``): **sciood** *Simulation*.
+
+    Parameters
+    ----------
+    ax : Axes
+    llabel : str, default "Simulation"
+        The italic text after the bold :data:`EXPERIMENT` name, on the left.
+    rlabel : str, optional
+        Right-hand text; default: ``"<lumi> fb⁻¹ (<com> TeV)"`` from ``lumi`` and ``com``.
+    lumi : float, optional
+        Integrated luminosity [fb⁻¹] shown on the right.
+    com : float, optional, default 13
+        Centre-of-mass energy [TeV] shown on the right; ``None`` omits it.
+
+    Returns
+    -------
+    The mplhep text artists.
+    """
+    hep = require_matplotlib()
+    if rlabel is None:
+        parts = []
+        if lumi is not None:
+            parts.append(f"{lumi:.3g} fb$^{{-1}}$")
+        if com is not None:
+            parts.append(f"({com:g} TeV)")
+        rlabel = " ".join(parts)
+    return hep.label.exp_label(exp=EXPERIMENT, llabel=llabel, rlabel=rlabel, loc=0, ax=ax)
