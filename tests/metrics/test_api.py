@@ -63,6 +63,7 @@ def test_signatures():
 @pytest.mark.parametrize("module", [
     "sciood.metrics.ranking", "sciood.metrics.bootstrap", "sciood.metrics.calibration",
     "sciood.metrics.sculpting", "sciood.metrics.curve", "sciood.metrics.streaming",
+    "sciood.metrics.inputs", "sciood.metrics.sorting",
     "sciood.evaluate.suite", "sciood.evaluate.robustness", "sciood.evaluate.failure",
     "sciood.evaluate.registry", "sciood.evaluate.table", "sciood.evaluate.classwise",
 ])

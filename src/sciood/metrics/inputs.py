@@ -12,6 +12,10 @@ themselves never see a list, a pandas Series, an ``(n, 1)`` column, NaN or a mis
 * both classes present with positive total weight.
 
 :class:`MetricWarning` lives here too: it is how a metric says "computed, but read with care".
+
+>>> y, s, w = check_inputs([0, 1, 1], [0.2, 0.9, 0.4], sample_weight=[1.0, 2.0, -0.5])
+>>> y.tolist(), s.dtype.name, w.tolist()
+([False, True, True], 'float64', [1.0, 2.0, -0.5])
 """
 
 from __future__ import annotations

@@ -3,6 +3,11 @@
 :func:`argsort_desc` is faster than ``np.argsort`` for large inputs (NumPy's ``sort`` of
 64-bit integers is SIMD-vectorised, its ``argsort`` is not); :func:`sort_order` adds the
 position of the last event of every distinct score (one ROC point per distinct threshold).
+
+>>> import numpy as np
+>>> order, idx = sort_order(np.array([0.1, 0.7, 0.7, 0.3]))
+>>> sorted(order[:2].tolist()), order[2:].tolist(), idx.tolist()
+([1, 2], [3, 0], [1, 2, 3])
 """
 
 from __future__ import annotations
