@@ -100,7 +100,7 @@ def main() -> None:
           f"1000 per 1M ↔ {base:.0f} injected")
     scores = train_scores(bkg.select(b_train), sig.select(s_train), hunt, args.seed)
     t0 = time.perf_counter()
-    res = injection_scan(scores, hunt.column("mjj"), hunt.is_signal, weights,
+    res = injection_scan(scores, hunt.column("mjj"), hunt.is_signal, sample_weight=weights,
                          n_signal=n_signal, cut_eff_b=args.cut_eff_b, n_toys=args.toys,
                          mjj_range=MJJ_RANGE, seed=args.seed)
     print(f"# injection scan: {time.perf_counter() - t0:.0f} s "

@@ -81,7 +81,7 @@ def test_broken_spectra_are_refused(mjj: np.ndarray, case: str) -> None:
     elif case == "2d":
         obs = obs.reshape(2, -1)
     with pytest.raises(DataError):
-        bump_hunt(obs, score, w, mjj_range=RANGE, n_toys=0)
+        bump_hunt(obs, score, sample_weight=w, mjj_range=RANGE, n_toys=0)
 
 
 BAD_NUMBERS = [
@@ -112,7 +112,7 @@ def test_negative_bin_and_tiny_template_are_refused(mjj: np.ndarray) -> None:
     w = np.ones(mjj.size)
     w[(mjj > 3000.0) & (mjj < 3050.0)] = -5.0
     with pytest.raises(StatisticsError, match="negative"):
-        fit_background(mjj, w, mjj_range=RANGE)
+        fit_background(mjj, sample_weight=w, mjj_range=RANGE)
     edges = np.geomspace(*RANGE, 27)
     with pytest.raises(DataError, match="larger template"):
         spurious_signal(edges, np.full(26, 10.0), data_events=1e6)
@@ -129,7 +129,7 @@ def test_gross_vitells_without_upcrossings_is_the_local_p() -> None:
 @hostile("statistics", "correct")
 def test_constant_weights_do_not_change_the_significance(mjj: np.ndarray) -> None:
     a = bump_hunt(mjj, mjj_range=RANGE, n_toys=0)
-    b = bump_hunt(mjj, None, np.full(mjj.size, 1e-3), mjj_range=RANGE, n_toys=0)
+    b = bump_hunt(mjj, None, sample_weight=np.full(mjj.size, 1e-3), mjj_range=RANGE, n_toys=0)
     # scaled Poisson: Σw/k with k = c is the same count; every Z is unchanged
     assert np.allclose(a.z_local_observed, b.z_local_observed, atol=1e-6)
 
@@ -138,7 +138,7 @@ def test_constant_weights_do_not_change_the_significance(mjj: np.ndarray) -> Non
 def test_partly_negative_weights_with_positive_bins_are_hunted(mjj: np.ndarray) -> None:
     w = np.ones(mjj.size)
     w[::50] = -0.5  # NLO-like: 2 % negative weights, every bin sum stays positive
-    res = bump_hunt(mjj, None, w, mjj_range=RANGE, n_toys=0)
+    res = bump_hunt(mjj, None, sample_weight=w, mjj_range=RANGE, n_toys=0)
     assert np.all(np.isfinite(res.z_local_observed))
     assert res.background_fit.counts.sum() == pytest.approx(w[(mjj >= RANGE[0])].sum(), rel=1e-9)
 

@@ -81,7 +81,8 @@ def test_fit_uncertainty_matches_toy_spread(background: np.ndarray) -> None:
     for _ in range(40):
         counts = rng.poisson(mu)
         centres = np.sqrt(fit.edges[1:] * fit.edges[:-1])
-        toy = fit_background(centres, counts.astype(float), bins=fit.edges, mask_window=mask_window)
+        toy = fit_background(centres, sample_weight=counts.astype(float), bins=fit.edges,
+                             mask_window=mask_window)
         preds.append(float(toy.expected(np.array([lo, hi]))[0]))
     spread = float(np.std(preds, ddof=1))
     assert 0.7 < sigma / spread < 1.45, (sigma, spread)
@@ -90,7 +91,7 @@ def test_fit_uncertainty_matches_toy_spread(background: np.ndarray) -> None:
 def test_weighted_fit_is_scale_invariant(background: np.ndarray) -> None:
     """Constant weights c: same shape, ln_p0 shifted by ln c, identical χ² (scaled Poisson)."""
     f1 = fit_background(background, mjj_range=RANGE)
-    f2 = fit_background(background, np.full(background.size, 0.25), mjj_range=RANGE)
+    f2 = fit_background(background, sample_weight=np.full(background.size, 0.25), mjj_range=RANGE)
     assert f2.params["ln_p0"] == pytest.approx(f1.params["ln_p0"] + math.log(0.25), abs=1e-3)
     for k in ("p1", "p2", "p3"):
         assert f2.params[k] == pytest.approx(f1.params[k], rel=1e-3, abs=1e-3)
@@ -107,7 +108,8 @@ def test_background_only_local_p_values_are_calibrated() -> None:
     truth = expected_truth(edges, 50_000)
     rng = np.random.default_rng(3)
     win = np.array([[9, 13]])
-    start = list(fit_background(np.sqrt(edges[1:] * edges[:-1]), truth, bins=edges).values)
+    start = list(fit_background(np.sqrt(edges[1:] * edges[:-1]), sample_weight=truth,
+                                bins=edges).values)
     n_toys = 400
     p = np.empty(n_toys)
     for t in range(n_toys):
@@ -212,16 +214,16 @@ def test_cut_threshold_for_efficiency_weighted() -> None:
     s = rng.random(10000)
     w = rng.uniform(0.5, 1.5, s.size)
     for eff in (0.01, 0.1, 0.5):
-        t = cut_threshold_for_efficiency(s, w, eff)
+        t = cut_threshold_for_efficiency(s, eff, sample_weight=w)
         kept = w[s >= t].sum() / w.sum()
         assert kept == pytest.approx(eff, abs=2e-4)
     # negative weights are legal in the sums
     w2 = w.copy()
     w2[:100] *= -1
-    t = cut_threshold_for_efficiency(s, w2, 0.2)
+    t = cut_threshold_for_efficiency(s, 0.2, sample_weight=w2)
     assert w2[s >= t].sum() / w2.sum() == pytest.approx(0.2, abs=5e-4)
     with pytest.raises(DataError):
-        cut_threshold_for_efficiency(s, w, 0.0)
+        cut_threshold_for_efficiency(s, 0.0, sample_weight=w)
 
 
 def test_bad_input_raises_clear_errors(background: np.ndarray) -> None:
@@ -251,7 +253,7 @@ def test_bad_input_raises_clear_errors(background: np.ndarray) -> None:
     w = np.ones_like(obs)
     w[(obs > 3000) & (obs < 3050)] = -5.0
     with pytest.raises(StatisticsError, match="negative"):
-        fit_background(obs, w, mjj_range=RANGE)
+        fit_background(obs, sample_weight=w, mjj_range=RANGE)
     # too few bins for 4 parameters: the fit cannot be done
     with pytest.raises(StatisticsError):
         fit_background(obs, bins=[2600.0, 3000.0, 3500.0, 5000.0])
@@ -303,9 +305,11 @@ def test_expected_significance_at_luminosity(background: np.ndarray) -> None:
     obs = np.concatenate([background, sig])
     truth = np.r_[np.zeros(background.size, bool), np.ones(sig.size, bool)]
     w = np.full(obs.size, 0.01)  # weights per fb^-1
-    eff = bump_hunt(obs, None, w, is_signal=truth, mjj_range=RANGE, n_toys=0)
-    at100 = bump_hunt(obs, None, w, is_signal=truth, mjj_range=RANGE, n_toys=0, luminosity=100.0)
-    at400 = bump_hunt(obs, None, w, is_signal=truth, mjj_range=RANGE, n_toys=0, luminosity=400.0)
+    eff = bump_hunt(obs, None, sample_weight=w, is_signal=truth, mjj_range=RANGE, n_toys=0)
+    at100 = bump_hunt(obs, None, sample_weight=w, is_signal=truth, mjj_range=RANGE, n_toys=0,
+                      luminosity=100.0)
+    at400 = bump_hunt(obs, None, sample_weight=w, is_signal=truth, mjj_range=RANGE, n_toys=0,
+                      luminosity=400.0)
     assert at100.local_z_expected == pytest.approx(eff.local_z_expected, rel=1e-9)
     # s, b and the fit's variance all scale with L: the Asimov Z scales exactly like sqrt(L)
     assert at400.local_z_expected / at100.local_z_expected == pytest.approx(2.0, rel=1e-9)
@@ -356,7 +360,8 @@ def test_guard_bins_keep_signal_tails_out_of_the_fit() -> None:
     data = b_true + sig
     a = int(np.searchsorted(edges, 3344.0))
     win = np.array([[a, a + 4]])
-    start = list(fit_background(np.sqrt(edges[1:] * edges[:-1]), b_true, bins=edges).values)
+    start = list(fit_background(np.sqrt(edges[1:] * edges[:-1]), sample_weight=b_true,
+                                bins=edges).values)
     b0 = _scan(edges, data, data, win, 13000.0, start, 0).b[0]
     b2 = _scan(edges, data, data, win, 13000.0, start, 2).b[0]
     truth_w = b_true[a : a + 4].sum()

@@ -92,7 +92,7 @@ def _best(labels: list[str], scores: dict[str, np.ndarray], test: EventSet,
     values = {}
     for k in labels:
         try:
-            values[k] = max_sic(pool[mask], scores[k][mask], test.weights[mask])
+            values[k] = max_sic(pool[mask], scores[k][mask], sample_weight=test.weights[mask])
         except SciOODError:
             values[k] = float("nan")
     finite = {k: v for k, v in values.items() if np.isfinite(v)}
@@ -132,17 +132,13 @@ def _compute(cfg: RunConfig, test: EventSet, scores: dict[str, np.ndarray],
     weight = np.where(test.is_signal, 1.0, w * lumi)
     det = st.detector or _best(candidates, scores, test, pool)
     out = HuntOutput(det, lumi, n_inj, process, notes=notes)
-    shape: dict[str, Any] = {"method": st.method, "model": st.model,
-                             "signal_rel_width": st.signal_rel_width}
-    common: dict[str, Any] = {"cut_eff_b": st.cut_eff_b, "mjj_range": st.mjj_range, "seed": st.seed,
-                              **shape}
-    toys: dict[str, Any] = {"n_toys": st.toys, "toy_rel_error": st.toy_rel_error}
+    hs = st.to_settings()
     out.hunt = _attempt(notes, f"bump hunt after the {det} cut", bump_hunt, obs[rows],
-                        scores[det][rows], weight[rows], is_signal=test.is_signal[rows],
-                        **toys, **common)
+                        scores[det][rows], sample_weight=weight[rows],
+                        is_signal=test.is_signal[rows], settings=hs)
     out.baseline = _attempt(notes, "mjj-only bump hunt", bump_hunt, obs[rows], None,
-                            weight[rows], is_signal=test.is_signal[rows], **toys,
-                            mjj_range=st.mjj_range, seed=st.seed, **shape)
+                            sample_weight=weight[rows], is_signal=test.is_signal[rows],
+                            settings=hs.replace(cut_eff_b=None))
     if st.limit and out.hunt is not None:
         fit = out.hunt.background_fit
         passing = pool & (scores[det] >= out.hunt.cut_threshold)
@@ -172,10 +168,15 @@ def _compute(cfg: RunConfig, test: EventSet, scores: dict[str, np.ndarray],
                      "test events")
     if counts:
         scan_rows = np.flatnonzero(bkg | pool)
+        # the injection scan sets the cut threshold, the binning, the toys and the seed
+        # of each hunt itself; the rest of the settings are the run's
+        shared = {k: getattr(hs, k) for k in ("cut_eff_b", "mjj_range", "seed", "method",
+                                              "model", "signal_rel_width")}
         out.injection = _attempt(
             notes, "injection scan", injection_scan,
             {k: v[scan_rows] for k, v in scores.items()}, obs[scan_rows],
-            test.is_signal[scan_rows], weight[scan_rows], n_signal=counts, n_toys=0, **common)
+            test.is_signal[scan_rows], sample_weight=weight[scan_rows], n_signal=counts,
+            n_toys=0, **shared)
     return out
 
 

@@ -1,11 +1,31 @@
 """sciood.stats — discovery statistics: bump hunt, significances, look-elsewhere, CLs limits.
 
+One concept per module; imports point one way, from the bottom up (docs/statistics.md,
+"Where the code lives"):
+
+1. :mod:`~sciood.stats.significance` (p ↔ Z, counting significances, Gross–Vitells),
+   :mod:`~sciood.stats.binning` (edges, ``(Σw, Σw²)``, Bohm–Zech scales),
+   :mod:`~sciood.stats.sculpting` (the sculpting judgement);
+2. background: :mod:`~sciood.stats.dijet` → :mod:`~sciood.stats.spectrum_fit` →
+   :mod:`~sciood.stats.function_choice` → :mod:`~sciood.stats.background`;
+3. limits: :mod:`~sciood.stats.limit_result` → :mod:`~sciood.stats.cls` →
+   :mod:`~sciood.stats.poisson_limits`, :mod:`~sciood.stats.workspace` →
+   :mod:`~sciood.stats.pyhf_limits` → :mod:`~sciood.stats.profile_limits` →
+   :mod:`~sciood.stats.limits`;
+4. bump hunt: :mod:`~sciood.stats.settings`, :mod:`~sciood.stats.cuts`,
+   :mod:`~sciood.stats.toys` → :mod:`~sciood.stats.scan` → :mod:`~sciood.stats.hunt_result`
+   → :mod:`~sciood.stats.hunt_checks` → :mod:`~sciood.stats.bumphunt` →
+   :mod:`~sciood.stats.injection`; :mod:`~sciood.stats.spurious`,
+   :mod:`~sciood.stats.bumphunter` beside it;
+5. :mod:`~sciood.stats.brazil` (limits versus mass) on top.
+
 Example
 -------
 >>> from sciood.stats import bump_hunt, counting_significance
 >>> round(counting_significance(10.0, 20.0), 3)
 2.08
->>> res = bump_hunt(es.column("mjj"), scores, es.weights, cut_eff_b=0.1)  # doctest: +SKIP
+>>> res = bump_hunt(es.column("mjj"), scores, sample_weight=es.weights,
+...                 cut_eff_b=0.1)                                         # doctest: +SKIP
 >>> res.local_z_observed, res.global_z_observed, res.fake_bump_z          # doctest: +SKIP
 """
 
@@ -37,6 +57,7 @@ from sciood.stats.limits import (
     upper_limit,
 )
 from sciood.stats.sculpting import SculptingCheck, judge_sculpting
+from sciood.stats.settings import HuntSettings
 from sciood.stats.significance import (
     counting_significance,
     gross_vitells_p,
@@ -57,6 +78,7 @@ __all__ = [
     "FunctionChoice",
     "GlobalSignificance",
     "HuntResult",
+    "HuntSettings",
     "InjectionResult",
     "LimitResult",
     "SculptingCheck",

@@ -25,8 +25,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from sciood.errors import DataError, StatisticsError
-from sciood.stats.background import BackgroundFit, fit_spectrum, signal_template
+from sciood.stats.binning import signal_template
 from sciood.stats.limits import LOW_COUNT_THRESHOLD, LimitResult, upper_limit
+from sciood.stats.spectrum_fit import BackgroundFit, fit_spectrum
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -12,15 +12,17 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from sciood._compat import renamed_weights
 from sciood.errors import DataError, StatisticsError
-from sciood.stats.background import as_1d as _as_1d
-from sciood.stats.background import make_edges as _make_edges
-from sciood.stats.bumphunt import bump_hunt, cut_threshold_for_efficiency
+from sciood.stats.binning import as_1d as _as_1d
+from sciood.stats.binning import make_edges as _make_edges
+from sciood.stats.bumphunt import bump_hunt
+from sciood.stats.cuts import cut_threshold_for_efficiency
 
 __all__ = ["BASELINE", "InjectionResult", "injection_scan"]
 
@@ -135,8 +137,8 @@ def injection_scan(
     scores_by_detector: Mapping[str, ArrayLike],
     observable: ArrayLike,
     is_signal: ArrayLike,
-    weights: ArrayLike | None = None,
     *,
+    sample_weight: ArrayLike | None = None,
     n_signal: Sequence[int] = (0, 250, 500, 1000, 2000),
     cut_eff_b: float = 0.1,
     signal_weight: float = 1.0,
@@ -147,6 +149,7 @@ def injection_scan(
     mjj_range: tuple[float, float] | None = None,
     include_baseline: bool = True,
     seed: int = 0,
+    weights: ArrayLike | None = None,
     **hunt_kwargs: Any,
 ) -> InjectionResult:
     """Significance versus injected signal for each detector and the mjj-only baseline.
@@ -159,7 +162,7 @@ def injection_scan(
         ``mjj`` [GeV].
     is_signal : array-like, shape (n_events,)
         Booleans (``eventset.is_signal``) or class labels with ``signal_labels``.
-    weights : array-like, shape (n_events,), optional
+    sample_weight : array-like, shape (n_events,), optional
         Background weights in expected events at the luminosity studied (signal-pool
         weights are ignored: each injected event carries ``signal_weight``).
     n_signal : sequence of int
@@ -181,6 +184,8 @@ def injection_scan(
         Also run the mjj-only (no cut) hunt.
     seed : int
         Seed of the signal sampling and of the toys.
+    weights : array-like, optional
+        Deprecated alias of ``sample_weight`` (FutureWarning).
     **hunt_kwargs
         Passed to :func:`~sciood.stats.bumphunt.bump_hunt` (``windows``, ``sqrt_s``, ...).
 
@@ -191,12 +196,15 @@ def injection_scan(
     Examples
     --------
     >>> res = injection_scan({"ae": s_ae, "flow": s_flow}, es.column("mjj"),
-    ...                      es.is_signal, es.weights * lumi, seed=1)       # doctest: +SKIP
+    ...                      es.is_signal, sample_weight=es.weights * lumi,
+    ...                      seed=1)                                         # doctest: +SKIP
     >>> res.to_frame().pivot_table("local_z_observed", "n_signal", "detector")  # doctest: +SKIP
     """
+    sample_weight = cast("ArrayLike | None",
+                         renamed_weights(sample_weight, weights, "injection_scan"))
     obs = _as_1d("observable", observable)
     n_ev = obs.size
-    w = np.ones(n_ev) if weights is None else _as_1d("weights", weights, n_ev)
+    w = np.ones(n_ev) if sample_weight is None else _as_1d("sample_weight", sample_weight, n_ev)
     truth = _truth(is_signal, n_ev, signal_labels)
     bkg = np.flatnonzero(~truth)
     pool = np.flatnonzero(truth)
@@ -215,9 +223,10 @@ def injection_scan(
     scores = {name: _as_1d(f"scores[{name!r}]", s, n_ev) for name, s in scores_by_detector.items()}
     if BASELINE in scores:
         raise DataError(f"{BASELINE!r} is reserved for the no-cut baseline; rename the detector")
-    edges = _make_edges(obs[bkg], bins, mjj_range, w[bkg])
+    edges = _make_edges(obs[bkg], bins, mjj_range, sample_weight=w[bkg])
     thresholds: dict[str, float | None] = {
-        name: cut_threshold_for_efficiency(s[bkg], w[bkg], cut_eff_b) for name, s in scores.items()
+        name: cut_threshold_for_efficiency(s[bkg], cut_eff_b, sample_weight=w[bkg])
+        for name, s in scores.items()
     }
     names = ([BASELINE] if include_baseline else []) + list(scores)
     if include_baseline:
@@ -242,7 +251,7 @@ def injection_scan(
                     res = bump_hunt(
                         obs[idx],
                         sc,
-                        w_s,
+                        sample_weight=w_s,
                         cut_threshold=thresholds[d],
                         is_signal=t_s,
                         bins=edges,

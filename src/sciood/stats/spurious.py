@@ -17,7 +17,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from sciood.errors import DataError
-from sciood.stats.background import as_1d, fit_spectrum, signal_template
+from sciood.stats.binning import as_1d, signal_template
+from sciood.stats.spectrum_fit import fit_spectrum
 
 __all__ = ["SpuriousSignal", "spurious_signal"]
 
