@@ -386,7 +386,7 @@ def _enospc_at_fsync_of(monkeypatch: pytest.MonkeyPatch, fragment: str) -> None:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         real(fd)
 
-    monkeypatch.setattr(store.os, "fsync", fsync)
+    monkeypatch.setattr(os, "fsync", fsync)
 
 
 def _toy(n: int = 6, seed: int = 0) -> EventSet:

@@ -235,7 +235,8 @@ class EventSet:
         Parameters
         ----------
         jet : {1, 2}
-            Jet index in the SPEC ordering (1 = lighter of the two leading jets).
+            Jet index: 1 = the lighter of the two leading-pT jets by ungroomed mass,
+            2 = the heavier.
         max_particles : int, optional
             Pad/truncate to this many (pT-ordered, hardest kept). Default: the maximum.
 

@@ -16,6 +16,9 @@ The model (every number lives in a named, versioned :class:`DetectorCard`):
   multiplied by ``jes`` (so jet pT and mass scale by it), and every resolution term by
   ``resolution_scale``.
 
+The output, :class:`~sciood.reco.event.Reconstructed` (defined in :mod:`sciood.reco`, beneath
+``generate`` and ``data``; re-exported here), is what jet clustering reads.
+
 Cards: ``sim`` (nominal), ``data`` (JES +3 %, resolutions × 1.2, plus a different Pythia
 tune, see :data:`VARIANT_TUNES`) and the nuisance cards ``sim_jes_up`` / ``sim_jes_down``
 (JES ± 1σ, σ = 2 %, a typical large-R jet-energy-scale uncertainty).
@@ -30,6 +33,7 @@ import numpy as np
 
 from sciood.errors import UnknownNameError
 from sciood.generate.pythia import FinalState
+from sciood.reco.event import Reconstructed
 
 __all__ = ["CARDS", "VARIANT_TUNES", "DetectorCard", "Reconstructed", "get_card", "simulate"]
 
@@ -89,24 +93,6 @@ def get_card(name: str) -> DetectorCard:
     if name not in CARDS:
         raise UnknownNameError("detector card / variant", name, list(CARDS))
     return CARDS[name]
-
-
-@dataclass
-class Reconstructed:
-    """Reconstructed particles (tracks + towers), flat, grouped by event.
-
-    Attributes
-    ----------
-    counts : ndarray, shape ``(n_events,)``
-    px, py, pz, e : ndarray, shape ``(n_objects,)``
-        Massless four-momenta [GeV], event-contiguous.
-    """
-
-    counts: np.ndarray
-    px: np.ndarray
-    py: np.ndarray
-    pz: np.ndarray
-    e: np.ndarray
 
 
 def _pt_eta_phi(fs: FinalState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -192,10 +178,4 @@ def simulate(fs: FinalState, card: DetectorCard, rng: np.random.Generator) -> Re
     order = np.argsort(all_event, kind="stable")
     all_pt, all_eta, all_phi = all_pt[order], all_eta[order], all_phi[order]
     counts = np.bincount(all_event, minlength=n_events)
-    return Reconstructed(
-        counts=counts,
-        px=all_pt * np.cos(all_phi),
-        py=all_pt * np.sin(all_phi),
-        pz=all_pt * np.sinh(all_eta),
-        e=all_pt * np.cosh(all_eta),
-    )
+    return Reconstructed.from_pt_eta_phi(counts, all_pt, all_eta, all_phi)

@@ -9,45 +9,21 @@ particles in Python.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import re
-import sys
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from sciood.errors import ConfigError, GenerationError, require
+from sciood.reco._stdout import captured_stdout
 
 __all__ = ["FinalState", "PythiaSource", "captured_stdout", "check_settings", "pythia_messages",
            "pythia_version"]
 
 MAX_SEED = 900_000_000  # Pythia's Random:seed must be ≤ 900 000 000
-
-
-@contextlib.contextmanager
-def captured_stdout() -> Iterator[list[str]]:
-    """Capture what C/C++ code writes to file descriptor 1 (yielded list gets the text)."""
-    out: list[str] = []
-    sys.stdout.flush()
-    saved = os.dup(1)
-    with tempfile.TemporaryFile(mode="w+b") as tmp:
-        os.dup2(tmp.fileno(), 1)
-        try:
-            yield out
-        finally:
-            with contextlib.suppress(Exception):
-                import ctypes
-
-                ctypes.CDLL(None).fflush(None)
-            os.dup2(saved, 1)
-            os.close(saved)
-            tmp.seek(0)
-            out.append(tmp.read().decode(errors="replace"))
 
 
 def _new_pythia() -> Any:

@@ -99,7 +99,7 @@ def event_images(
     Returns
     -------
     ndarray, shape ``(n_events, 2, npix, npix)``, float32
-        Jet axis in SPEC order (j1 = lighter jet).
+        Jet axis: j1, j2 (j1 = the lighter of the two leading-pT jets by ungroomed mass).
     """
     out = []
     for jet in (1, 2):

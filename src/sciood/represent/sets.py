@@ -97,7 +97,8 @@ def particle_sets(events: EventSet, *, max_particles: int = 30) -> np.ndarray:
     Returns
     -------
     ndarray, shape ``(n_events, 2, max_particles, 4)``, float32
-        Channels :data:`SET_CHANNELS`; jet axis in SPEC order (j1 = lighter jet).
+        Channels :data:`SET_CHANNELS`; jet axis j1, j2 (j1 = the lighter of the two
+        leading-pT jets by ungroomed mass).
     """
     if max_particles < 1:
         raise ConfigError(f"max_particles must be >= 1, got {max_particles}")

@@ -4,8 +4,8 @@
   leading anti-kT R = 1.0 jets' ``px, py, pz, m, τ1, τ2, τ3`` and ``label``;
 * :func:`read_lhco_lowlevel` — ``events_anomalydetection_v2.h5``: per event up to 700
   particles as ``(pT, η, φ)`` triplets, zero-padded, then ``label`` (2101 columns); the
-  events are re-clustered with FastJet by :func:`sciood.generate.jets.cluster_and_select`,
-  so every SPEC §1 feature is computed exactly as for generated samples.
+  events are re-clustered with FastJet by :func:`sciood.reco.jets.cluster_and_select`,
+  so every feature (:mod:`sciood.reco.features`) is computed exactly as for generated samples.
 
 Both files are pandas ``to_hdf`` fixed-format frames, read with h5py
 (:mod:`sciood.data.adapters.pandas_h5`). Labels: 0 → ``"qcd"``, 1 → ``"xy_qqqq"``
@@ -27,7 +27,12 @@ import pyarrow as pa
 from sciood.data.adapters.assemble import build_eventset
 from sciood.data.adapters.pandas_h5 import PandasFixedFrame
 from sciood.data.eventset import EventSet, constituent_column
-from sciood.errors import ConfigError, DataError
+from sciood.errors import ConfigError, DataError, require
+from sciood.reco.event import Reconstructed
+from sciood.reco.features import FEATURES
+from sciood.reco.jets import cluster_and_select
+from sciood.reco.kinematics import ratio
+from sciood.reco.selection import Selection
 
 __all__ = [
     "LHCO_FEATURE_COLUMNS",
@@ -53,7 +58,9 @@ LHCO_SELECTION = {"leading_pt_min": 1200.0, "jet_eta_max": 2.5, "min_jets": 2,
 N_PARTICLES = 700
 UNLABELLED = "data"
 
-#: Output features of :func:`read_lhco_features`, in order (SPEC §1 names).
+#: Output features of :func:`read_lhco_features`, in order (the names of
+#: :data:`sciood.reco.features.FEATURES` that the per-jet columns determine: no soft-drop mass,
+#: no constituent count).
 FEATURES_FROM_JETS: tuple[str, ...] = (
     "mj1", "mj2", "delta_mj",
     "tau1_j1", "tau2_j1", "tau3_j1", "tau1_j2", "tau2_j2", "tau3_j2",
@@ -62,13 +69,8 @@ FEATURES_FROM_JETS: tuple[str, ...] = (
 )
 
 
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    # same convention as sciood.generate.jets: a zero denominator gives 0
-    return np.divide(num, den, out=np.zeros_like(num, dtype=np.float64), where=den > 0)
-
-
 def jets_to_features(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """SPEC §1 features from the LHCO per-jet columns.
+    """The sciood features from the LHCO per-jet columns (``j1`` = the lighter jet).
 
     Jet four-momenta are ``(E, px, py, pz)`` with ``E = sqrt(p² + m²)``; ``mjj`` is the
     invariant mass of their sum. The jets are re-ordered so that ``j1`` is the lighter one
@@ -113,8 +115,8 @@ def jets_to_features(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     for k in range(3):
         out[f"tau{k + 1}_j1"], out[f"tau{k + 1}_j2"] = pick(a["tau"][k], b["tau"][k])
     for j in ("j1", "j2"):
-        out[f"tau21_{j}"] = _ratio(out[f"tau2_{j}"], out[f"tau1_{j}"])
-        out[f"tau32_{j}"] = _ratio(out[f"tau3_{j}"], out[f"tau2_{j}"])
+        out[f"tau21_{j}"] = ratio(out[f"tau2_{j}"], out[f"tau1_{j}"])
+        out[f"tau32_{j}"] = ratio(out[f"tau3_{j}"], out[f"tau2_{j}"])
     for q in ("pt", "eta", "phi"):
         out[f"{q}_j1"], out[f"{q}_j2"] = pick(a[q], b[q])
     return out
@@ -204,15 +206,12 @@ def read_lhco_features(
     )
 
 
-def _chunk_reco(matrix: np.ndarray) -> Any:
+def _chunk_reco(matrix: np.ndarray) -> Reconstructed:
     """``(c, 2100)`` (pT, η, φ)×700 zero-padded -> massless flat four-momenta."""
-    from sciood.generate.detector import Reconstructed
-
     pt, eta, phi = (matrix[:, k:3 * N_PARTICLES:3].astype(np.float64) for k in range(3))
     real = pt > 0
     pt, eta, phi = pt[real], eta[real], phi[real]  # row-major: stays event-contiguous
-    return Reconstructed(counts=real.sum(axis=1).astype(np.int64), px=pt * np.cos(phi),
-                         py=pt * np.sin(phi), pz=pt * np.sinh(eta), e=pt * np.cosh(eta))
+    return Reconstructed.from_pt_eta_phi(real.sum(axis=1).astype(np.int64), pt, eta, phi)
 
 
 def _list_column(counts: list[np.ndarray], values: list[np.ndarray]) -> pa.Array:
@@ -225,11 +224,9 @@ def _list_column(counts: list[np.ndarray], values: list[np.ndarray]) -> pa.Array
 ChunkResult = tuple[dict[str, np.ndarray] | None, dict[str, tuple[np.ndarray, np.ndarray]]]
 
 
-def _process_chunk(path: Path, key: str, lo: int, hi: int, selection: Any, has_label: bool,
-                   keep_constituents: bool) -> ChunkResult:
+def _process_chunk(path: Path, key: str, lo: int, hi: int, selection: Selection,
+                   has_label: bool, keep_constituents: bool) -> ChunkResult:
     """Read rows ``[lo, hi)``, cluster, select, compute features (one worker's job)."""
-    from sciood.generate.jets import FEATURES, cluster_and_select
-
     matrix = PandasFixedFrame(path, key).read_matrix(lo, hi)
     if has_label:
         _check_labels(matrix[:, -1], path)
@@ -260,8 +257,8 @@ def read_lhco_lowlevel(
 
     Each chunk of ``chunk_size`` events is read (the full file is ~18 GB as float64, so it is
     never loaded at once), its particles are clustered with FastJet anti-kT R = 1.0 and the
-    event selection and SPEC §1 features are computed by
-    :func:`sciood.generate.jets.cluster_and_select` — identical definitions to generated
+    event selection and features are computed by
+    :func:`sciood.reco.jets.cluster_and_select` — identical definitions to generated
     samples (N-subjettiness, soft drop, ``j1`` = lighter of the two leading jets).
 
     Parameters
@@ -278,7 +275,7 @@ def read_lhco_lowlevel(
         Leading-jet pT threshold [GeV]. Default 0: keep every event (the LHCO events already
         passed the 1.2 TeV trigger; :data:`LHCO_SELECTION` has the published value).
     jet_eta_max, jet_pt_min : float
-        Jet acceptance, as :class:`sciood.generate.processes.Selection`. Events with fewer
+        Jet acceptance, as :class:`sciood.reco.selection.Selection`. Events with fewer
         than two jets in acceptance are dropped (counted in ``provenance``).
     keep_constituents : bool
         Store the two jets' constituents as ``j1_const_pt/eta/phi``, ``j2_const_…``.
@@ -289,7 +286,7 @@ def read_lhco_lowlevel(
     Returns
     -------
     EventSet
-        Observable ``mjj``; features :data:`sciood.generate.jets.FEATURES`; ``lead_pt``;
+        Observable ``mjj``; features :data:`sciood.reco.features.FEATURES`; ``lead_pt``;
         labels ``qcd`` / ``xy_qqqq`` (``data`` without a label column); weight 1.0.
 
     Raises
@@ -306,12 +303,7 @@ def read_lhco_lowlevel(
     >>> es.constituents(1, max_particles=100)[0].shape                         # doctest: +SKIP
     (20000, 100, 3)
     """
-    from sciood.errors import require
-
     require("fastjet", "gen")
-    from sciood.generate.jets import FEATURES
-    from sciood.generate.processes import Selection
-
     if chunk_size <= 0:
         raise ConfigError(f"chunk_size must be positive, got {chunk_size}")
     if workers <= 0:
@@ -368,7 +360,7 @@ def read_lhco_lowlevel(
                                   "jet_eta_max": jet_eta_max, "min_jets": 2,
                                   "jet_pt_min": jet_pt_min},
                     "n_events_in_range": hi - lo, "n_selected": n_sel,
-                    "clustering": "anti-kT R=1.0 (fastjet), sciood.generate.jets",
+                    "clustering": "anti-kT R=1.0 (fastjet), sciood.reco.jets",
                     "weights": "LHCO events are unweighted: weight = 1.0"},
         source=f"LHCO low-level file {str(path)!r}",
     )
