@@ -13,8 +13,8 @@ Example
 PosixPath('runs/demo/report.html')
 """
 
-from sciood.report.html import REPORT_NAME, SECTIONS, render_html, write_report
 from sciood.report.inputs import DetectorResult, ReportInputs
+from sciood.report.page import REPORT_NAME, SECTIONS, render_html, write_report
 
 __all__ = ["REPORT_NAME", "SECTIONS", "DetectorResult", "ReportInputs", "render_html",
            "write_report"]
