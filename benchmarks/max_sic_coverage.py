@@ -65,10 +65,11 @@ def one_setting(d: float, weighted: bool, n_toys: int, n_boot: int, nb: int, ns:
     rng = np.random.default_rng(seed)
     for i in range(n_toys):
         y, s, w = toy(rng, d, nb, ns, weighted)
-        res = bootstrap_many({"sic": ("max_sic", {}), "auc": ("auc", {})}, y, s, w,
+        res = bootstrap_many({"sic": ("max_sic", {}), "auc": ("auc", {})}, y, s, sample_weight=w,
                              n=n_boot, seed=seed * 100_003 + i)
         v, reps = float(res["sic"].value), res["sic"].replicas
-        hon = max_sic_honest(y, s, w, n_bootstrap=n_boot, seed=seed * 100_003 + i)
+        hon = max_sic_honest(y, s, sample_weight=w, n_bootstrap=n_boot,
+                             seed=seed * 100_003 + i)
         est["old"].append(v)
         est["basic-bc"].append(2 * v - float(np.nanmean(reps)))
         est["honest"].append(hon.value)
@@ -130,8 +131,8 @@ def sculpting_rows(n: int, seed: int) -> None:
     print("|---|---|---|---|---|---|")
     for name, eff in effs.items():
         obs, sc, y = sculpted_sample(rng, m, eff)
-        j = sculpting_jsd(obs, sc, y, eff_s=0.5, bins=40, range=(1000.0, 4000.0))
-        b = sculpting_bump(obs, sc, y, eff_s=0.5, bins=40, range=(1000.0, 4000.0))
+        j = sculpting_jsd(y, sc, obs, eff_s=0.5, bins=40, range=(1000.0, 4000.0))
+        b = sculpting_bump(y, sc, obs, eff_s=0.5, bins=40, range=(1000.0, 4000.0))
         print(f"| {name} | {j.jsd:.2e} | {j.jsd / j.floor_matched:.1f} | {b.z:.2f} "
               f"(floor {b.floor:.2f}) | {b.p_value:.3g} | "
               f"{b.location[0]:.0f}–{b.location[1]:.0f} |")
