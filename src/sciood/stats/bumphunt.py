@@ -125,11 +125,6 @@ def bump_hunt(
         Anomaly scores (higher = more anomalous). ``None``: mjj-only hunt, no cut.
     sample_weight : array-like, shape (n_events,), optional
         Event weights in expected events (e.g. ``weight × luminosity``); keyword-only.
-    cut_eff_b : float, optional
-        Keep this weighted fraction of the background (of the true background with
-        ``is_signal``, else of all events: data are background-dominated).
-    cut_threshold : float, optional
-        Keep ``score >= cut_threshold`` (alternative to ``cut_eff_b``).
     is_signal : array-like of bool, shape (n_events,), optional
         Truth labels (MC studies): expected (Asimov) significance and the sculpting guard
         on the background-only events.
@@ -141,6 +136,11 @@ def bump_hunt(
         ``StatisticsConfig.to_settings()``).  With ``settings``, the setting keywords must
         stay at their defaults: a keyword that differs raises ``TypeError`` (use
         ``settings.replace(name=value)``), so a call never says two things.
+    cut_eff_b : float, optional
+        Keep this weighted fraction of the background (of the true background with
+        ``is_signal``, else of all events: data are background-dominated).
+    cut_threshold : float, optional
+        Keep ``score >= cut_threshold`` (alternative to ``cut_eff_b``).
     bins : int or array-like, optional
         Bin edges or number of log bins; default ~2.5 % log bins over ``mjj_range``.
     mjj_range : (lo, hi), optional

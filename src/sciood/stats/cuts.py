@@ -20,8 +20,8 @@ def cut_threshold_for_efficiency(
 ) -> float:
     """Score threshold keeping a weighted fraction ``efficiency`` of the events.
 
-    The weights are keyword-only (``sample_weight=``); before sciood 0.2 they were the second
-    positional argument, a call in that form now fails with a ``TypeError``.
+    The weights are keyword-only (``sample_weight=``); they used to be the second positional
+    argument, and a call in that old form now fails with a ``TypeError`` (never silently).
 
     Parameters
     ----------
