@@ -133,3 +133,30 @@ def test_idealized_is_refused_in_a_run_config(tmp_path):
 
     with pytest.raises(ValueError, match="independent background"):
         DetectorSpec(name="idealized")
+
+
+def test_config_package_keeps_its_names():
+    """``sciood.config`` is a package (one module per section) with the same public names."""
+    import sciood.config as config
+
+    assert sorted(config.__all__) == [
+        "ComputeConfig", "DataConfig", "DetectorSpec", "EvaluationConfig", "InjectionConfig",
+        "NAME_PATTERN", "RepresentationConfig", "RunConfig", "StatisticsConfig",
+        "WorkingPoints", "load_config", "parse_config"]
+    for name in config.__all__:
+        assert getattr(config, name) is not None
+    from sciood.config import NAME_MAX, check_path_name
+
+    assert check_path_name("ok_1.2", "label") == "ok_1.2" and NAME_MAX == 100
+    with pytest.raises(ValueError, match="must match"):
+        check_path_name("../up", "label")
+
+
+def test_statistics_section_is_the_hunt_settings():
+    """The run's hunt settings come from the section, validated as HuntSettings."""
+    cfg = parse_config({**BASE, "statistics": {"toys": 9, "model": "dijet3",
+                                               "mjj_range": [3000, 6000], "cut_eff_b": 0.2}})
+    s = cfg.statistics.to_settings()
+    assert (s.n_toys, s.model, s.mjj_range, s.cut_eff_b) == (9, "dijet3", (3000.0, 6000.0), 0.2)
+    with pytest.raises(ConfigError, match=r"statistics\.method"):
+        parse_config({**BASE, "statistics": {"method": "sliding"}})
