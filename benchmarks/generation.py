@@ -29,9 +29,9 @@ def stage_times(process: str, n: int, mpi: bool, seed: int = 5,
                 slice_index: int = 0) -> dict[str, float]:
     from sciood.data import store
     from sciood.generate.detector import get_card, simulate
-    from sciood.generate.jets import cluster_and_select
     from sciood.generate.processes import get_process
     from sciood.generate.pythia import PythiaSource
+    from sciood.reco.jets import cluster_and_select
 
     proc = get_process(process)
     src = PythiaSource(proc.pythia_settings(slice_index, mpi=mpi), seed=seed, where=process)
@@ -112,9 +112,9 @@ PLATEAU_SLICES = ((600.0, 800.0, 6000), (800.0, 1000.0, 3000), (1000.0, 1500.0, 
 def plateau(scale: float) -> list[tuple[str, float, float, int, int]]:
     """Selected cross-section σ·ε per p̂T slice (QCD, MPI on), with its MC error."""
     from sciood.generate.detector import get_card, simulate
-    from sciood.generate.jets import cluster_and_select
     from sciood.generate.processes import get_process
     from sciood.generate.pythia import PythiaSource
+    from sciood.reco.jets import cluster_and_select
 
     proc = get_process("qcd")
     base = [s for s in proc.pythia_settings(0, mpi=True) if "pTHat" not in s]

@@ -58,8 +58,8 @@ def warm() -> None:
     import torch  # noqa: F401
 
     import sciood.detectors.flow
-    import sciood.generate.jets
     import sciood.generate.pythia
+    import sciood.reco.jets
     import sciood.scoring  # noqa: F401
 
 

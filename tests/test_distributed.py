@@ -129,7 +129,7 @@ def test_connect_in_process_and_errors() -> None:
 
 
 def test_connect_bad_address_names_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import sciood.distributed as dist
+    import sciood.distributed.cluster as dist
 
     monkeypatch.setattr(dist, "CONNECT_TIMEOUT", 1)
     with pytest.raises(ConfigError, match=r"tcp://127\.0\.0\.1:9"), connect("tcp://127.0.0.1:9"):

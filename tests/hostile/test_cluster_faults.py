@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-import sciood.distributed as dist
+import sciood.distributed.cluster as dist
 from sciood.data import store
 from sciood.data.eventset import EventSet
 from sciood.distributed import check_shared_path, connect, run_tasks
