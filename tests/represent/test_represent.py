@@ -43,7 +43,7 @@ def test_standardizer_weighted_and_round_trip() -> None:
     rng = np.random.default_rng(0)
     X = rng.normal(3, 2, size=(500, 2))
     w = rng.uniform(0.5, 2, size=500)
-    s = Standardizer().fit(X, w)
+    s = Standardizer().fit(X, sample_weight=w)
     Z = s.transform(X)
     np.testing.assert_allclose(np.average(Z, axis=0, weights=w), 0, atol=1e-12)
     np.testing.assert_allclose(np.average(Z**2, axis=0, weights=w), 1, rtol=1e-12)
@@ -142,7 +142,7 @@ def test_gaussianizer_matches_sklearn_and_honours_weights() -> None:
     np.testing.assert_allclose(Z[:, 0].std(), 1, atol=0.05)
     # integer weights = duplicated events
     w = rng.integers(1, 4, size=5000)
-    gw = Gaussianizer().fit(X, w)
+    gw = Gaussianizer().fit(X, sample_weight=w)
     gd = Gaussianizer().fit(np.repeat(X, w, axis=0))
     np.testing.assert_allclose(gw.transform(T), gd.transform(T), atol=0.05)
     g2 = Gaussianizer.from_state(g.state())
@@ -206,3 +206,20 @@ def test_detectors_refuse_zero_events_at_fit_and_score(
     det = make(name, **params).fit(small_dijet.select(np.arange(40)))
     with pytest.raises(DataError, match=r"empty \(shape \(0, .*pass at least one event"):
         det.score(no_events)
+
+
+@pytest.mark.parametrize("cls", [Standardizer, Gaussianizer])
+def test_fit_weights_keyword_only_with_deprecated_alias(cls: type) -> None:
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(200, 2))
+    w = rng.uniform(0.1, 3.0, size=200)
+    new = cls().fit(X, sample_weight=w).transform(X)
+    with pytest.warns(FutureWarning, match="sample_weight"):
+        old = cls().fit(X, weights=w).transform(X)
+    np.testing.assert_array_equal(old, new)
+    assert not np.allclose(new, cls().fit(X).transform(X))  # the weights do matter
+    with pytest.warns(FutureWarning, match="sample_weight"):
+        positional = cls().fit(X, w).transform(X)  # deprecated for one release
+    np.testing.assert_array_equal(positional, new)
+    with pytest.raises(TypeError, match="both"):
+        cls().fit(X, sample_weight=w, weights=w)
