@@ -218,8 +218,7 @@ def test_fit_weights_keyword_only_with_deprecated_alias(cls: type) -> None:
         old = cls().fit(X, weights=w).transform(X)
     np.testing.assert_array_equal(old, new)
     assert not np.allclose(new, cls().fit(X).transform(X))  # the weights do matter
-    with pytest.warns(FutureWarning, match="sample_weight"):
-        positional = cls().fit(X, w).transform(X)  # deprecated for one release
-    np.testing.assert_array_equal(positional, new)
+    with pytest.raises(TypeError):
+        cls().fit(X, w)  # keyword-only
     with pytest.raises(TypeError, match="both"):
         cls().fit(X, sample_weight=w, weights=w)

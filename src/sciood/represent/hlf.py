@@ -86,16 +86,6 @@ def high_level_features(
     return events.to_numpy(cols)
 
 
-def _positional_weights(positional: np.ndarray | None, weights: np.ndarray | None
-                        ) -> np.ndarray | None:
-    """Transition: weights passed positionally are treated as the deprecated ``weights=``."""
-    if positional is None:
-        return weights
-    if weights is not None:
-        raise TypeError("fit() got the weights both positionally and as `weights=`")
-    return positional
-
-
 class Standardizer:
     """Weighted per-column standardisation ``(x - mean) / std``.
 
@@ -114,8 +104,7 @@ class Standardizer:
         self.mean_: np.ndarray | None = None
         self.scale_: np.ndarray | None = None
 
-    def fit(self, X: np.ndarray, _positional: np.ndarray | None = None, /, *,
-            sample_weight: np.ndarray | None = None,
+    def fit(self, X: np.ndarray, *, sample_weight: np.ndarray | None = None,
             weights: np.ndarray | None = None) -> Standardizer:
         """Fit on ``X`` of shape ``(n, d)`` (or ``(n, ...)``, flattened per column).
 
@@ -126,16 +115,14 @@ class Standardizer:
         sample_weight : ndarray, shape ``(n,)``, optional
             Per-event weights (signed); default 1.
         weights : ndarray, optional
-            Deprecated alias of ``sample_weight`` (:class:`FutureWarning`), as is passing
-            the weights positionally.
+            Deprecated alias of ``sample_weight`` (:class:`FutureWarning`).
 
         Raises
         ------
         DataError
             Non-finite values, or weights without a positive finite sum.
         """
-        weights = renamed_weights(sample_weight, _positional_weights(_positional, weights),
-                                  "Standardizer.fit")
+        weights = renamed_weights(sample_weight, weights, "Standardizer.fit")
         X2 = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
         if not np.isfinite(X2).all():
             col = int(np.nonzero(~np.isfinite(X2).all(0))[0][0])
@@ -223,8 +210,7 @@ class Gaussianizer:
         self.references_: np.ndarray | None = None
         self.quantiles_: np.ndarray | None = None
 
-    def fit(self, X: np.ndarray, _positional: np.ndarray | None = None, /, *,
-            sample_weight: np.ndarray | None = None,
+    def fit(self, X: np.ndarray, *, sample_weight: np.ndarray | None = None,
             weights: np.ndarray | None = None) -> Gaussianizer:
         """Fit on ``X`` of shape ``(n, d)``.
 
@@ -235,11 +221,9 @@ class Gaussianizer:
         sample_weight : ndarray, shape ``(n,)``, optional
             Per-event weights; negative ones are clipped to 0 (a CDF needs non-negative mass).
         weights : ndarray, optional
-            Deprecated alias of ``sample_weight`` (:class:`FutureWarning`), as is passing
-            the weights positionally.
+            Deprecated alias of ``sample_weight`` (:class:`FutureWarning`).
         """
-        weights = renamed_weights(sample_weight, _positional_weights(_positional, weights),
-                                  "Gaussianizer.fit")
+        weights = renamed_weights(sample_weight, weights, "Gaussianizer.fit")
         X = np.asarray(X, dtype=np.float64)
         w = np.ones(len(X)) if weights is None else np.asarray(weights, float)
         if (w < 0).any():
