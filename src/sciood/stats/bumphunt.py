@@ -82,7 +82,7 @@ __all__ = [
 _as_1d = as_1d
 _make_edges = make_edges
 _histogram = histogram
-__compat__ = (_masses, _scan, _Scan)  # old private names, still importable from here
+_OLD_PRIVATE_NAMES = (_masses, _scan, _Scan)  # still importable from here, as before the split
 
 
 def bump_hunt(
