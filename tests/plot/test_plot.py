@@ -254,3 +254,27 @@ def test_experiment_label() -> None:
     assert "sciood" in texts and "Simulation" in texts
     assert any("13 TeV" in t and "100" in t for t in texts)
     _png(fig)
+
+
+def test_roc_and_sic_share_one_bootstrap(events, monkeypatch) -> None:
+    import sciood.metrics
+
+    y, s, w = events
+    calls = []
+    real = sciood.metrics.bootstrap_many
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs["seed"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sciood.metrics, "bootstrap_many", counting)
+    s2 = s + 1e-9  # inputs not seen by the other tests
+    f_roc = P.roc(y, s2, sample_weight=w, n_bootstrap=10, seed=5)
+    f_sic = P.sic(y, s2, sample_weight=w, n_bootstrap=10, seed=5)
+    assert calls == [5]  # the SIC reused the ROC's replicas
+    rej = f_roc.axes[0].lines[1].get_ydata()
+    fin_sic = f_sic.axes[0].lines[1].get_ydata()
+    assert fin_sic.size and np.all(fin_sic <= np.sqrt(rej.max()) + 1e-12)
+    P.sic(y, s2, sample_weight=w, n_bootstrap=10, seed=6)
+    P.sic(y, s2, sample_weight=2 * w, n_bootstrap=10, seed=5)
+    assert calls == [5, 6, 5]  # another seed or other weights: computed again

@@ -9,7 +9,9 @@ from :func:`sciood.metrics.ranking_curve`, so the drawn numbers are the metric's
   least ``min_background`` effective (Kish, ``(Σw)²/Σw²``) background events pass, dotted
   where it rests on fewer.
 
-A grey dotted reference (random cut: ``1/ε_S`` and ``√ε_S``) is drawn once per axes.
+A grey dotted reference (random cut: ``1/ε_S`` and ``√ε_S``) is drawn once per axes.  The
+curve read on the grid (and its bootstrap) is kept for the last few inputs, keyed by a hash of
+the arrays, so drawing :func:`roc` and :func:`sic` of the same scores bootstraps once.
 
 >>> from sciood.plot import roc, sic                        # doctest: +SKIP
 >>> fig = roc(y, score, sample_weight=w, label="iforest")   # doctest: +SKIP
@@ -18,11 +20,14 @@ A grey dotted reference (random cut: ``1/ε_S`` and ``√ε_S``) is drawn once p
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from sciood.errors import DataError
 from sciood.plot._common import FloatArray, as_bool, as_float, as_weights, figure_of, target_axes
@@ -36,6 +41,9 @@ __all__ = ["DEFAULT_GRID", "roc", "sic"]
 #: Signal efficiencies at which the curves are read by default.
 DEFAULT_GRID = np.linspace(0.02, 1.0, 50)
 _RANDOM_GID = "sciood-random-cut"
+_CACHE_SIZE = 8
+_cache: OrderedDict[bytes, _GridCurve] = OrderedDict()
+_cache_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -59,17 +67,38 @@ def _clean_rejection(r: FloatArray, w_bkg: FloatArray) -> FloatArray:
 def _grid_curve(y_true: ArrayLike, y_score: ArrayLike, sample_weight: ArrayLike | None,
                 eff_s: ArrayLike | None, n_bootstrap: int, seed: int,
                 level: float) -> _GridCurve:
-    from sciood.metrics import bootstrap_many, ranking_curve
-
     s = as_float(y_score, "y_score")
     y = as_bool(y_true, "y_true", s.size)
     w = as_weights(sample_weight, s.size)
     if not y.any() or y.all():
         raise DataError("y_true needs both signal (1) and background (0) events")
     grid = DEFAULT_GRID if eff_s is None else as_float(eff_s, "eff_s")
+    n_bootstrap = n_bootstrap if n_bootstrap >= 2 else 0
+    h = hashlib.blake2b(digest_size=20)
+    for a in (s, y, w, grid):
+        h.update(np.ascontiguousarray(a).tobytes())
+    h.update(repr((n_bootstrap, seed, level)).encode())
+    key = h.digest()
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+            return hit
+    curve = _compute_grid_curve(y, s, w, grid, n_bootstrap, seed, level)
+    with _cache_lock:
+        _cache[key] = curve
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return curve
+
+
+def _compute_grid_curve(y: NDArray[np.bool_], s: FloatArray, w: FloatArray, grid: FloatArray,
+                        n_bootstrap: int, seed: int, level: float) -> _GridCurve:
+    from sciood.metrics import bootstrap_many, ranking_curve
+
     with np.errstate(divide="ignore", invalid="ignore"):
         c = ranking_curve(y, s, sample_weight=w)
-        if n_bootstrap >= 2:
+        if n_bootstrap:
             b = bootstrap_many({"rej": ("rejection_at", {"eff_s": grid})}, y, s,
                                sample_weight=w, n=n_bootstrap, seed=seed, level=level,
                                undefined="nan")["rej"]
@@ -82,7 +111,10 @@ def _grid_curve(y_true: ArrayLike, y_score: ArrayLike, sample_weight: ArrayLike 
         n_eff = np.asarray(c.n_eff_background()[idx], dtype=np.float64)
     rej, rlo, rhi = (_clean_rejection(np.asarray(a, dtype=np.float64), w[~y])
                      for a in (nominal, lo, hi))
-    return _GridCurve(grid, rej, rlo, rhi, n_eff)
+    arrays = [grid.copy(), rej, rlo, rhi, n_eff]
+    for a in arrays:  # shared through the cache: read-only
+        a.setflags(write=False)
+    return _GridCurve(*arrays)
 
 
 def _random_reference(ax: Axes, x: FloatArray, y: FloatArray, label: str) -> None:
