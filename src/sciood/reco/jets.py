@@ -69,8 +69,49 @@ def cluster_and_select(reco: Reconstructed, selection: Selection,
     t0 = time.perf_counter()
     ak, fastjet = modules()
     silence_banner(ak, fastjet)
-    events = ak.unflatten(
-        momenta(ak, reco.px, reco.py, reco.pz, reco.e), reco.counts)
+    jets, consts, sel = _selected_jets(ak, fastjet, reco, selection)
+    n_sel = len(sel)
+    if n_sel == 0:
+        return JetBatch(sel, {}, {})
+
+    two = jets[sel][:, :2]
+    j4 = {f: flat(ak, two[f]).reshape(n_sel, 2) for f in ("px", "py", "pz", "E")}
+    kin = kinematics(j4["px"], j4["py"], j4["pz"], j4["E"])
+    tot = {f: j4[f].sum(axis=1) for f in j4}
+    mjj = kinematics(tot["px"], tot["py"], tot["pz"], tot["E"])["m"]
+
+    c2 = consts[sel][:, :2]
+    ncon = ak.to_numpy(ak.num(c2, axis=2)).reshape(n_sel, 2)
+    counts = ncon.reshape(-1)
+    cflat = {f: flat(ak, c2[f]) for f in ("px", "py", "pz", "E")}
+    t1 = time.perf_counter()
+    taus = nsubjettiness(counts, cflat["px"], cflat["py"], cflat["pz"], cflat["E"]).reshape(
+        n_sel, 2, 3)
+    msd = softdrop_mass(counts, cflat["px"], cflat["py"], cflat["pz"], cflat["E"]).reshape(
+        n_sel, 2)
+    if timings is not None:
+        t2 = time.perf_counter()
+        timings["clustering"] = timings.get("clustering", 0.0) + (t1 - t0)
+        timings["substructure"] = timings.get("substructure", 0.0) + (t2 - t1)
+
+    idx = _lighter_first(kin["m"])
+    cols = {"mjj": mjj, "lead_pt": kin["pt"][:, 0],
+            **_feature_columns(idx, kin, taus, msd, ncon)}
+    return JetBatch(sel, cols, _constituents(ak, cflat, counts, idx))
+
+
+def _selected_jets(ak: Any, fastjet: Any, reco: Reconstructed,
+                   selection: Selection) -> tuple[Any, Any, np.ndarray]:
+    """Anti-kT jets in acceptance, pT-ordered, and the indices of the selected events.
+
+    Returns
+    -------
+    jets, constituents : awkward arrays, per event
+        Jets with pT > ``jet_pt_min`` and |η| < ``jet_eta_max``, by decreasing pT.
+    selected : ndarray of int, shape ``(n_sel,)``
+        Events with ≥ ``min_jets`` such jets whose leading one has pT > ``leading_pt_min``.
+    """
+    events = ak.unflatten(momenta(ak, reco.px, reco.py, reco.pz, reco.e), reco.counts)
     jetdef = fastjet.JetDefinition(fastjet.antikt_algorithm, R_JET)
     cs = fastjet.ClusterSequence(events, jetdef)
     jets = cs.inclusive_jets(min_pt=selection.jet_pt_min)
@@ -85,43 +126,48 @@ def cluster_and_select(reco: Reconstructed, selection: Selection,
     njet = ak.to_numpy(ak.num(jpt, axis=1))
     lead = ak.to_numpy(ak.fill_none(ak.firsts(jpt), 0.0))
     sel = np.flatnonzero((njet >= selection.min_jets) & (lead > selection.leading_pt_min))
-    n_sel = len(sel)
-    if n_sel == 0:
-        return JetBatch(sel, {}, {})
+    return jets, consts, sel
 
-    two = jets[sel][:, :2]
-    j4 = {f: flat(ak, two[f]).reshape(n_sel, 2) for f in ("px", "py", "pz", "E")}
-    kin = kinematics(j4["px"], j4["py"], j4["pz"], j4["E"])
-    tot = {f: j4[f].sum(axis=1) for f in j4}
-    mjj = kinematics(tot["px"], tot["py"], tot["pz"], tot["E"])["m"]
-    lead_pt = kin["pt"][:, 0]
 
-    c2 = consts[sel][:, :2]
-    ncon = ak.to_numpy(ak.num(c2, axis=2)).reshape(n_sel, 2)
-    counts = ncon.reshape(-1)
-    cflat = {f: flat(ak, c2[f]) for f in ("px", "py", "pz", "E")}
-    t1 = time.perf_counter()
-    taus = nsubjettiness(counts, cflat["px"], cflat["py"], cflat["pz"], cflat["E"]).reshape(
-        n_sel, 2, 3)
-    msd = softdrop_mass(counts, cflat["px"], cflat["py"], cflat["pz"], cflat["E"]).reshape(
-        n_sel, 2)
+def _lighter_first(mass: np.ndarray) -> np.ndarray:
+    """Order the two leading jets by ungroomed mass, ``j1`` = the lighter.
 
-    if timings is not None:
-        t2 = time.perf_counter()
-        timings["clustering"] = timings.get("clustering", 0.0) + (t1 - t0)
-        timings["substructure"] = timings.get("substructure", 0.0) + (t2 - t1)
-    # order the two leading jets by ungroomed mass: j1 = lighter
-    swap = kin["m"][:, 0] > kin["m"][:, 1]
-    idx = np.stack([swap.astype(int), (~swap).astype(int)], axis=1)
+    Parameters
+    ----------
+    mass : ndarray, shape ``(n_sel, 2)``
+        Masses of the two leading-pT jets (pT order).
 
+    Returns
+    -------
+    ndarray of int, shape ``(n_sel, 2)``
+        Column ``k`` is the pT-order index of ``j{k+1}``.
+    """
+    swap = mass[:, 0] > mass[:, 1]
+    return np.stack([swap.astype(int), (~swap).astype(int)], axis=1)
+
+
+def _feature_columns(idx: np.ndarray, kin: dict[str, np.ndarray], taus: np.ndarray,
+                     msd: np.ndarray, ncon: np.ndarray) -> dict[str, np.ndarray]:
+    """:data:`~sciood.reco.features.FEATURES` from pT-ordered per-jet quantities.
+
+    Parameters
+    ----------
+    idx : ndarray of int, shape ``(n_sel, 2)``
+        Mass order (:func:`_lighter_first`).
+    kin : dict of str -> ndarray, each shape ``(n_sel, 2)``
+        ``m``, ``pt``, ``eta``, ``phi`` of the two leading jets.
+    taus : ndarray, shape ``(n_sel, 2, 3)``
+        τ1..τ3 per jet.
+    msd, ncon : ndarray, shape ``(n_sel, 2)``
+        Soft-drop mass and constituent count per jet.
+    """
     def pick(a: np.ndarray) -> np.ndarray:
         return np.take_along_axis(a, idx if a.ndim == 2 else idx[:, :, None], axis=1)
 
     m, pt, eta, phi = pick(kin["m"]), pick(kin["pt"]), pick(kin["eta"]), pick(kin["phi"])
     tau, sd, nc = pick(taus), pick(msd), pick(ncon)
-    cols: dict[str, np.ndarray] = {"mjj": mjj, "lead_pt": lead_pt}
-    cols.update({"mj1": m[:, 0], "mj2": m[:, 1], "delta_mj": m[:, 1] - m[:, 0],
-                 "mj1_sd": sd[:, 0], "mj2_sd": sd[:, 1]})
+    cols: dict[str, np.ndarray] = {"mj1": m[:, 0], "mj2": m[:, 1], "delta_mj": m[:, 1] - m[:, 0],
+                                   "mj1_sd": sd[:, 0], "mj2_sd": sd[:, 1]}
     for j in (0, 1):
         s = f"_j{j + 1}"
         for n in range(3):
@@ -132,7 +178,7 @@ def cluster_and_select(reco: Reconstructed, selection: Selection,
         cols[f"eta{s}"] = eta[:, j]
         cols[f"phi{s}"] = phi[:, j]
         cols[f"nconst{s}"] = nc[:, j].astype(np.float64)
-    return JetBatch(sel, cols, _constituents(ak, cflat, counts, idx))
+    return cols
 
 
 def _constituents(ak: Any, cflat: dict[str, np.ndarray], counts: np.ndarray,
