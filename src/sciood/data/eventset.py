@@ -39,6 +39,7 @@ import pyarrow.compute as pc
 
 from sciood.data import store
 from sciood.errors import CorruptDataError, DataError
+from sciood.io import check_writable
 
 __all__ = ["CONSTITUENT_COORDS", "EventSet", "constituent_column"]
 
@@ -378,7 +379,7 @@ class EventSet:
         if problems:
             raise DataError(f"cannot write {str(path)!r}: {'; '.join(problems)}; fix the "
                             "weights (or drop those events) before writing")
-        directory = store.check_writable(path)
+        directory = check_writable(path)
         # The old manifest, if any, is invalid from the first shard on: remove it first, so an
         # interrupted write (disk full, kill) leaves "not a complete dataset", never a mix.
         (directory / store.MANIFEST_NAME).unlink(missing_ok=True)
