@@ -157,3 +157,31 @@ def test_figures_are_labelled(report_inputs) -> None:
     assert F.to_png(F.injection(report_inputs.injection)).startswith(PNG_MAGIC)
     with pytest.raises(DataError, match="no events of signal"):
         F.roc_sic(report_inputs.detectors, sim, "qstar_qg")
+
+
+def test_stylesheet_is_package_data_inlined(report_dir: Path) -> None:
+    from importlib.resources import files
+
+    from sciood.report.page import stylesheet
+
+    css = files("sciood.report").joinpath("report.css")
+    assert css.is_file()
+    text = css.read_text(encoding="utf-8")
+    assert text == stylesheet() and "p.empty{" in text and "div.error{" in text
+    page = (report_dir / "report.html").read_text(encoding="utf-8")
+    m = re.search(r"<style>(.*?)</style>", page, flags=re.S)
+    assert m and m.group(1).strip() == text.strip()
+
+
+def test_old_import_paths_are_the_new_objects() -> None:
+    import sciood.report.html as old
+    import sciood.report.page as page
+    from sciood.report.sections import BUILDERS
+
+    for name in ("REPORT_NAME", "SECTIONS", "render_html", "write_report"):
+        assert getattr(old, name) is getattr(page, name)
+    assert old.__all__ == ["REPORT_NAME", "SECTIONS", "render_html", "write_report"]
+    assert list(BUILDERS) == [sid for sid, _ in SECTIONS]
+    assert F.__all__ == ["calibration", "correlations", "hep_style", "hunt", "injection",
+                         "latent", "metric_matrix", "robustness", "roc_sic", "sculpting",
+                         "to_png"]

@@ -1,9 +1,11 @@
 """sciood.report: the self-contained HTML report of a run.
 
 * :func:`write_report` — ``run_dir/report.html`` from a :class:`ReportInputs` (figures embedded
-  as base64 PNG, CSS inline, no network, no script).
-* :mod:`sciood.report.figures` — one matplotlib/mplhep function per figure, each returning a
-  :class:`~matplotlib.figure.Figure` (usable on their own, e.g. in a notebook).
+  as base64 PNG, the package's ``report.css`` inlined, no network, no script); the page is
+  assembled in :mod:`sciood.report.page` from one module per section
+  (:mod:`sciood.report.sections`).
+* :mod:`sciood.report.figures` — one function per figure, each returning a
+  :class:`~matplotlib.figure.Figure`, composed from the array-level :mod:`sciood.plot`.
 * :class:`ReportInputs` / :class:`DetectorResult` — what the pipeline hands over.
 
 Example
