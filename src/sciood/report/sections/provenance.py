@@ -21,9 +21,9 @@ def build(inputs: ReportInputs, fig: FigureBlocks) -> str:
     """The ``provenance`` section's HTML body."""
     import matplotlib
 
-    import sciood
+    from sciood._version import __version__
 
-    env = {"sciood": sciood.__version__, "python": platform.python_version(),
+    env = {"sciood": __version__, "python": platform.python_version(),
            "numpy": np.__version__, "matplotlib": matplotlib.__version__,
            "report written": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
     return (how("Everything needed to reproduce the run: versions, seeds, stage cache keys, "
