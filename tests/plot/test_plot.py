@@ -278,3 +278,14 @@ def test_roc_and_sic_share_one_bootstrap(events, monkeypatch) -> None:
     P.sic(y, s2, sample_weight=w, n_bootstrap=10, seed=6)
     P.sic(y, s2, sample_weight=2 * w, n_bootstrap=10, seed=5)
     assert calls == [5, 6, 5]  # another seed or other weights: computed again
+
+
+@pytest.mark.parametrize("module", ["sciood.plot", "sciood.plot.curves", "sciood.plot.spectrum",
+                                    "sciood.plot.sculpting", "sciood.plot.distributions",
+                                    "sciood.plot.style"])
+def test_docstring_examples(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0

@@ -13,7 +13,7 @@ Example
 -------
 >>> from sciood.report import write_report
 >>> path = write_report(Path("runs/demo"), inputs)       # doctest: +SKIP
->>> path.name
+>>> path.name                                             # doctest: +SKIP
 'report.html'
 """
 

@@ -11,12 +11,10 @@ from sciood.plot.style import hep_style
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["BASELINE_STYLE", "MAX_WIDTH", "colormap", "text_color", "to_png"]
+__all__ = ["MAX_WIDTH", "colormap", "text_color", "to_png"]
 
 #: Widest figure [inches at 100 dpi]: the page shows figures at most ~1180 px wide.
 MAX_WIDTH = 16.0
-#: Style of the mjj-only baseline wherever it appears.
-BASELINE_STYLE = {"color": "black", "ls": "--"}
 
 
 def colormap(name: str) -> Any:
