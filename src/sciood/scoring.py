@@ -7,7 +7,7 @@ input shard.  With ``client=`` the shards are Dask tasks: the detector is sent t
 cluster once, each task reads its shard from the shared store, scores it with **one torch
 thread** and writes its output shard; the in-process path runs the very same function,
 also with one torch thread.  Detectors score in fixed internal blocks of rows
-(:func:`sciood.detectors.base.score_in_blocks`), so a score is bit-identical whatever the
+(:func:`sciood.detectors.inputs.score_in_blocks`), so a score is bit-identical whatever the
 batch size, shard size, offset or worker that produced it.
 
 The output directory is itself an EventSet store (``EventSet.read(out)`` works) whose rows
@@ -41,14 +41,16 @@ import pyarrow as pa
 
 from sciood.data import store as store_io
 from sciood.data.eventset import EventSet
-from sciood.detectors.base import Detector
+from sciood.detectors import Detector
+from sciood.detectors.params import canonical
 from sciood.distributed import check_shared_path, run_tasks, single_thread
 from sciood.errors import ConfigError, CorruptDataError, DataError
+from sciood.io import check_writable, sha256_file
 
 __all__ = ["DEFAULT_BATCH_SIZE", "needed_columns", "score_events", "score_store"]
 
 #: Rows per scoring batch: two of the detectors' internal scoring blocks
-#: (:data:`sciood.detectors.base.SCORE_BLOCK`), so full batches need no padding.  The batch
+#: (:data:`sciood.detectors.inputs.SCORE_BLOCK`), so full batches need no padding.  The batch
 #: size never changes a score (every block has the same shape); it only sets memory use.
 DEFAULT_BATCH_SIZE = 6144
 
@@ -252,7 +254,7 @@ def score_store(
     manifest = store_io.read_manifest(source)
     if not manifest["shards"]:
         raise DataError(f"store {str(source)!r} lists no shards; nothing to score")
-    directory = store_io.check_writable(Path(out).resolve())
+    directory = check_writable(Path(out).resolve())
     if directory == source:
         raise ConfigError("out must differ from the input store; choose another directory")
     (directory / store_io.MANIFEST_NAME).unlink(missing_ok=True)  # invalid until rewritten
@@ -274,9 +276,9 @@ def score_store(
         "provenance": {
             "kind": "scores",
             "source": str(source),
-            "source_manifest_sha256": store_io.sha256_file(source / store_io.MANIFEST_NAME),
+            "source_manifest_sha256": sha256_file(source / store_io.MANIFEST_NAME),
             "detector": det.name,
-            "params": det.get_params(),
+            "params": {k: canonical(v) for k, v in det.get_params().items()},
             "representation": representation if isinstance(representation, str)
             else list(representation),
             "batch_size": size,

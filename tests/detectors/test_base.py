@@ -10,10 +10,10 @@ import pytest
 import skops.io as sio
 from sklearn.ensemble import IsolationForest
 
-from sciood.data import store
 from sciood.detectors import Detector, make
 from sciood.detectors.base import sklearn_score
 from sciood.errors import ConfigError, CorruptDataError, DataError
+from sciood.io import sha256_file
 
 
 def gaussian(n: int = 400, d: int = 3, seed: int = 0) -> np.ndarray:
@@ -51,7 +51,7 @@ def test_untrusted_type_inside_skops_part_is_refused(tmp_path: Path) -> None:
     part.write_bytes(sio.dumps(Evil(n_estimators=5).fit(X)))
     # re-sign the part so the hash check passes and only the type check can refuse it
     meta = json.loads((tmp_path / "meta.json").read_text())
-    meta["parts"]["iforest.skops"] = store.sha256_file(part)
+    meta["parts"]["iforest.skops"] = sha256_file(part)
     (tmp_path / "meta.json").write_text(json.dumps(meta))
     with pytest.raises(CorruptDataError, match=r"untrusted type\(s\) \[.*Evil"):
         Detector.load(tmp_path)
@@ -99,27 +99,68 @@ def test_sklearn_sign_is_flipped_in_one_place() -> None:
         assert far > centre, name
 
 
+def test_old_base_module_still_provides_every_name_it_had() -> None:
+    """detectors.base is a shim: each old name is the object of its new module."""
+    from sciood.detectors import base, contract, inputs, params, persistence, registry
+    from sciood.detectors import sklearn_parts as parts
+
+    moved = {"Detector": contract, "load": contract, "available": registry, "make": registry,
+             "register": registry, "detector_class": registry, "check_params": params,
+             "check_base_params": params, "extra_params": params, "SCORE_BLOCK": inputs,
+             "score_in_blocks": inputs, "LabelKind": inputs, "MAX_ABS_INPUT": inputs,
+             "MAX_STANDARDISED": inputs, "MODEL_FORMAT": persistence,
+             "TRUSTED_SKOPS_TYPES": parts}
+    for name, module in moved.items():
+        assert getattr(base, name) is getattr(module, name), name
+    assert set(base.__all__) <= set(moved)
+
+
+def test_sklearn_score_left_the_public_api_but_old_imports_work() -> None:
+    import sciood.detectors as detectors
+    from sciood.detectors.classical import _sklearn_score
+
+    assert "sklearn_score" not in detectors.__all__
+    assert sklearn_score is _sklearn_score  # the old module path still gives it
+    with pytest.warns(FutureWarning, match="private"):
+        assert detectors.sklearn_score is _sklearn_score
+
+
+def test_weights_keyword_is_a_deprecated_alias_of_sample_weight() -> None:
+    X = gaussian(200)
+    w = np.linspace(0.5, 2.0, 200)
+    new = make("mahalanobis").fit(X, sample_weight=w).score(X)
+    with pytest.warns(FutureWarning, match=r"fit\(\): `weights=` is deprecated.*sample_weight"):
+        old = make("mahalanobis").fit(X, weights=w).score(X)
+    np.testing.assert_array_equal(old, new)
+    assert not np.allclose(new, make("mahalanobis").fit(X).score(X))
+    with pytest.raises(TypeError, match="both `sample_weight=` and"):
+        make("mahalanobis").fit(X, sample_weight=w, weights=w)
+    with pytest.warns(FutureWarning, match=r"fit_score\(\)"):
+        oof = make("knn", k=3).fit_score(X, folds=3, weights=w)
+    np.testing.assert_array_equal(oof, make("knn", k=3).fit_score(X, folds=3, sample_weight=w))
+
+
 def test_weights_enter_the_fit() -> None:
     X = gaussian(400)
     w = np.r_[np.ones(200), np.zeros(200)]
-    a = make("mahalanobis").fit(X, weights=w).score(X)
+    a = make("mahalanobis").fit(X, sample_weight=w).score(X)
     b = make("mahalanobis").fit(X[:200]).score(X)
     np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
     # an overall scale of the weights does not matter (normalised to mean 1) ...
-    s1 = make("ae", epochs=2).fit(X, weights=np.full(400, 3.0)).score(X)
+    s1 = make("ae", epochs=2).fit(X, sample_weight=np.full(400, 3.0)).score(X)
     s2 = make("ae", epochs=2).fit(X).score(X)
     np.testing.assert_array_equal(s1, s2)
     # ... but their shape does
-    s3 = make("ae", epochs=2).fit(X, weights=w + 0.01).score(X)
+    s3 = make("ae", epochs=2).fit(X, sample_weight=w + 0.01).score(X)
     assert not np.allclose(s2, s3)
 
 
 def test_bad_weights_and_labels_are_clear_errors() -> None:
     X = gaussian(50)
     with pytest.raises(DataError, match="expected \\(50,\\)"):
-        make("ae").fit(X, weights=np.ones(10))
+        make("ae").fit(X, sample_weight=np.ones(10))
     with pytest.raises(DataError, match="positive sum"):
-        make("ae").fit(X, weights=-np.ones(50))
+        make("ae").fit(X, sample_weight=-np.ones(50))
     with pytest.raises(DataError, match="needs labels"):
         make("supervised").fit(X)
     with pytest.raises(DataError, match="only 0 and 1"):
@@ -139,5 +180,5 @@ def test_negative_weights_are_legal() -> None:
     w = np.where(np.arange(300) % 10 == 0, -0.5, 1.0)
     for name in ("ae", "flow", "mahalanobis", "iforest", "gmm"):
         s = make(name, **({"epochs": 1} if name in ("ae", "flow") else {})).fit(
-            X, weights=w).score(X)
+            X, sample_weight=w).score(X)
         assert np.isfinite(s).all()

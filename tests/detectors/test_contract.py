@@ -1,12 +1,20 @@
-"""One contract test over every registered detector, on real Pythia events (small_dijet)."""
+"""One contract test over every registered detector, on real Pythia events (small_dijet).
+
+The tests are parametrised over ``available()`` itself — built-in, runtime-registered and
+entry-point detectors alike — so a newly registered detector cannot escape them; the checks
+are plain functions (``check_*``) so that tests/detectors/test_registry.py runs them on a
+third-party detector and on deliberately broken ones (they must fail there).
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import sklearn.base
 
 from sciood.data.eventset import EventSet
 from sciood.detectors import Detector, available, make
@@ -52,20 +60,69 @@ def labels_for(name: str, events: EventSet) -> np.ndarray | None:
     return None
 
 
+#: detectors known at collection time: every test below runs for each of them
+NAMES = available()
+
+
 def build(name: str, seed: int = 3) -> Detector:
     return make(name, seed=seed, **FAST.get(name, {}))
 
 
+def build_by_attributes(name: str, seed: int = 3) -> Detector:
+    """``build(name, seed)``, but made with another seed and the defaults, then changed
+    attribute by attribute (``det.seed = 3``, ``det.epochs = 2``, ...) before ``fit``."""
+    det = make(name, seed=seed + 96)
+    for key, value in {**FAST.get(name, {}), "seed": seed}.items():
+        setattr(det, key, value)
+    return det
+
+
 @pytest.fixture(scope="module")
 def fitted(small_dijet: EventSet) -> dict[str, tuple[Detector, np.ndarray, np.ndarray]]:
-    """name -> (fitted detector, its input array, scores) — one fit per detector."""
+    """name -> (fitted detector, its input array, scores) — one fit per detector.
+
+    Each detector's parameters are set as attributes after ``make`` (see
+    :func:`build_by_attributes`); the contract checks that this is what ``fit``,
+    ``get_params``, ``save`` and the loaded model see.
+    """
     out = {}
     for name in available():
-        det = build(name)
+        det = build_by_attributes(name)
         det.fit(small_dijet, labels_for(name, small_dijet))
         X = det.as_array(small_dijet)
         out[name] = (det, X, det.score(X))
     return out
+
+
+def check_params_follow_attributes(det: Detector, expected: dict[str, Any]) -> None:
+    """get_params() reads the attributes; clone() and sklearn.base.clone() copy them."""
+    assert det.get_params() == expected
+    assert det.get_params(deep=False) == det.get_params(deep=True) == expected
+    for copy in (det.clone(), sklearn.base.clone(det), make(det.name, **det.get_params())):
+        assert type(copy) is type(det) and copy.get_params() == expected
+        assert not copy._fitted
+
+
+def check_save_load(det: Detector, X: np.ndarray, scores: np.ndarray, path: Path) -> None:
+    """meta.json and the loaded model carry the parameters fit saw; identical scores."""
+    det.save(path)
+    meta = json.loads((path / "meta.json").read_text())
+    assert meta["detector"] == det.name and meta["params"] == det.get_params()
+    loaded = Detector.load(path)
+    assert type(loaded) is type(det) and loaded.get_params() == det.get_params()
+    np.testing.assert_array_equal(loaded.score(X), scores)
+    np.testing.assert_array_equal(loaded.decision_function(X), scores)
+
+
+#: (offset, length) windows of the contract sample scored on their own
+WINDOWS = [(1, 1), (2, 5), (3, 64), (7, 200), (17, 433), (100, 350), (449, 1)]
+
+
+def check_batch_invariance(det: Detector, X: np.ndarray, scores: np.ndarray) -> None:
+    """score(X)[k:k+L] == score(X[k:k+L]) bit for bit, for every window."""
+    for k, length in WINDOWS:
+        np.testing.assert_array_equal(det.score(X[k:k + length]), scores[k:k + length],
+                                      err_msg=f"window {k}:{k + length}")
 
 
 def test_registry_lists_every_family() -> None:
@@ -88,7 +145,11 @@ def test_ensemble_by_name() -> None:
     assert det.get_params()["n"] == 5 and det.get_params()["base"] == "ae"
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_contract_runs_over_available_itself() -> None:
+    assert available() == NAMES and set(NAMES) >= EXPECTED
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_constructor_only_stores_and_takes_seed(name: str) -> None:
     det = build(name, seed=11)
     assert det.get_params()["seed"] == 11
@@ -98,23 +159,57 @@ def test_constructor_only_stores_and_takes_seed(name: str) -> None:
         clone.score(np.zeros((3, 4)))
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", NAMES)
+def test_scikit_learn_conventions(name: str) -> None:
+    """get_params(deep=...), set_params (checked, returns self), sklearn.base.clone."""
+    det = build(name, seed=11)
+    expected = build(name, seed=11).get_params()
+    check_params_follow_attributes(det, expected)
+    assert det.set_params(seed=5) is det and det.seed == 5
+    assert det.get_params() == {**expected, "seed": 5}
+    assert sklearn.base.clone(det).get_params()["seed"] == 5
+    with pytest.raises(ConfigError, match="no parameter"):
+        det.set_params(no_such_parameter=1)
+    with pytest.raises(ConfigError, match="seed must be >= 0"):
+        det.set_params(seed=-1)
+    assert det.get_params() == {**expected, "seed": 5}  # a refused set_params sets nothing
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_attribute_changed_before_fit_is_what_get_params_save_and_load_see(
+        name: str, fitted: dict, tmp_path: Path) -> None:
+    """The fixture set seed and the FAST parameters as attributes after make()."""
+    det, X, scores = fitted[name]
+    check_params_follow_attributes(det, build(name).get_params())
+    check_save_load(det, X, scores, tmp_path / "model")
+    det.seed = 4  # after fit: the saved file would describe another model than the fitted one
+    try:
+        with pytest.raises(ConfigError, match=r"\['seed'\] changed after fit \(seed: 3 -> 4\)"):
+            det.save(tmp_path / "changed")
+    finally:
+        det.seed = 3
+    assert not (tmp_path / "changed" / "meta.json").exists()
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_contract(name: str, fitted: dict, small_dijet: EventSet, tmp_path: Path) -> None:
     det, X, scores = fitted[name]
     n = len(small_dijet)
-    # finite, one score per event, EventSet and array inputs agree
+    # finite, one score per event, EventSet and array inputs agree; decision_function = score
     assert scores.shape == (n,) and scores.dtype == np.float64
     assert np.isfinite(scores).all()
     assert np.std(scores) > 0
     np.testing.assert_array_equal(det.score(small_dijet), scores)
-    # same seed -> same scores
-    again = build(name).fit(small_dijet, labels_for(name, small_dijet)).score(X)
-    np.testing.assert_array_equal(again, scores)
+    np.testing.assert_array_equal(det.decision_function(X), scores)
+    # same seed -> same scores, and fit takes sample_weight= (a power-of-two multiple of the
+    # events' own weights is normalised to exactly the same weights)
+    labels = labels_for(name, small_dijet)
+    again = build(name).fit(small_dijet, labels, sample_weight=4.0 * small_dijet.weights)
+    np.testing.assert_array_equal(again.score(X), scores)
+    with pytest.raises(DataError, match=r"weights has shape \(3,\), expected"):
+        build(name).fit(small_dijet, labels, sample_weight=np.ones(3))
     # save / load round trip: identical scores
-    det.save(tmp_path / "model")
-    loaded = Detector.load(tmp_path / "model")
-    assert type(loaded) is type(det) and loaded.get_params() == det.get_params()
-    np.testing.assert_array_equal(loaded.score(X), scores)
+    check_save_load(det, X, scores, tmp_path / "model")
     # NaN / Inf and wrong width -> clear DataError
     bad = X[:5].copy()
     bad.reshape(5, -1)[2, 0] = np.nan
@@ -132,18 +227,12 @@ def test_contract(name: str, fitted: dict, small_dijet: EventSet, tmp_path: Path
         build(name).fit(X_nan, labels_for(name, small_dijet))
 
 
-#: (offset, length) windows of the contract sample scored on their own
-WINDOWS = [(1, 1), (2, 5), (3, 64), (7, 200), (17, 433), (100, 350), (449, 1)]
-
-
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", NAMES)
 def test_scores_do_not_depend_on_batch_or_offset(name: str, fitted: dict,
                                                  small_dijet: EventSet) -> None:
     """score(X)[k:k+L] == score(X[k:k+L]) bit for bit, and score_events at any batch size."""
     det, X, scores = fitted[name]
-    for k, length in WINDOWS:
-        np.testing.assert_array_equal(det.score(X[k:k + length]), scores[k:k + length],
-                                      err_msg=f"window {k}:{k + length}")
+    check_batch_invariance(det, X, scores)
     for size in (97, 450):
         got = score_events(det, small_dijet, batch_size=size)["score"]
         np.testing.assert_array_equal(got, scores, err_msg=f"batch_size={size}")

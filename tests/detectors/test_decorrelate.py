@@ -7,7 +7,11 @@ import pytest
 import torch
 
 from sciood.detectors import make
-from sciood.detectors.decorrelate import Decorrelator, distance_correlation
+from sciood.detectors.decorrelate import (
+    Decorrelator,
+    distance_correlation,
+    distance_correlation_sq,
+)
 from sciood.errors import ConfigError
 
 
@@ -24,9 +28,9 @@ def test_distance_correlation_matches_reference() -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=300)
     for y in (x**2 + 0.3 * rng.normal(size=300), rng.normal(size=300), 3 * x - 1):
-        ours = float(distance_correlation(torch.tensor(x), torch.tensor(y)))
+        ours = float(distance_correlation_sq(torch.tensor(x), torch.tensor(y)))
         assert ours == pytest.approx(dcorr2_reference(x, y), rel=1e-9)
-    assert float(distance_correlation(torch.tensor(x), torch.tensor(3 * x - 1))) == \
+    assert float(distance_correlation_sq(torch.tensor(x), torch.tensor(3 * x - 1))) == \
         pytest.approx(1.0)
 
 
@@ -36,13 +40,32 @@ def test_weighted_distance_correlation_equals_duplication() -> None:
     w = rng.integers(1, 4, size=60)
     dup = dcorr2_reference(np.repeat(x, w), np.repeat(y, w))
     tw = torch.tensor(w, dtype=torch.float64)
-    ours = distance_correlation(torch.tensor(x), torch.tensor(y), tw)
+    ours = distance_correlation_sq(torch.tensor(x), torch.tensor(y), sample_weight=tw)
     assert float(ours) == pytest.approx(dup, rel=1e-9)
+
+
+def test_old_name_is_a_deprecated_alias_of_the_squared_dcor() -> None:
+    """``distance_correlation`` (old name, old positional ``weights``) warns and agrees; the
+    new name is the square of :func:`sciood.evaluate.failure.distance_correlation`."""
+    from sciood.evaluate.failure import distance_correlation as dcor
+
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=80), rng.normal(size=80) + 0.5 * rng.normal(size=80) ** 2
+    tx, ty, tw = torch.tensor(x), torch.tensor(y), torch.tensor(rng.uniform(0.5, 2, 80))
+    for call in (lambda: distance_correlation(tx, ty, tw),
+                 lambda: distance_correlation(tx, ty, weights=tw)):
+        with pytest.warns(FutureWarning) as caught:
+            old = call()
+        said = " ".join(str(w.message) for w in caught)
+        assert "use distance_correlation_sq" in said and "use `sample_weight=`" in said
+        assert float(old) == float(distance_correlation_sq(tx, ty, sample_weight=tw))
+    assert float(distance_correlation_sq(tx, ty)) == pytest.approx(float(dcor(x, y)) ** 2,
+                                                                   rel=1e-6)
 
 
 def test_distance_correlation_is_differentiable() -> None:
     x = torch.linspace(0, 1, 40, requires_grad=True)
-    distance_correlation(x, torch.linspace(0, 1, 40) ** 2).backward()
+    distance_correlation_sq(x, torch.linspace(0, 1, 40) ** 2).backward()
     assert x.grad is not None and torch.isfinite(x.grad).all()
 
 

@@ -49,7 +49,7 @@ def feats(small_dijet: EventSet) -> tuple[np.ndarray, np.ndarray]:
 
 def standardised(X: np.ndarray, w: np.ndarray) -> np.ndarray:
     """What Detector.fit feeds a standardising detector: weights normalised to mean 1."""
-    return Standardizer().fit(X, w / w.mean()).transform(X)
+    return Standardizer().fit(X, sample_weight=w / w.mean()).transform(X)
 
 
 def hand_moments(Z: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -69,10 +69,10 @@ def test_mahalanobis_uses_signed_weighted_mean_and_covariance(feats) -> None:
     mean, cov = hand_moments(Z, w / w.mean())
     prec = scipy.linalg.pinvh(cov + 1e-6 * np.eye(X.shape[1]))
     ref = np.array([(z - mean) @ prec @ (z - mean) for z in Z])
-    det = make("mahalanobis").fit(X, weights=w)
+    det = make("mahalanobis").fit(X, sample_weight=w)
     np.testing.assert_allclose(det.score(X), ref, rtol=1e-8)
     # and it is not the clipped estimate
-    clipped = make("mahalanobis").fit(X, weights=np.clip(w, 0, None)).score(X)
+    clipped = make("mahalanobis").fit(X, sample_weight=np.clip(w, 0, None)).score(X)
     assert np.abs(clipped - ref).max() > 1e-3
 
 
@@ -81,7 +81,7 @@ def test_cancelling_pair_equals_dropping_both_closed_form(feats) -> None:
     dup = X[:40]
     Xp = np.r_[X, dup, dup]
     wp = np.r_[np.ones(len(X)), np.full(40, 2.5), np.full(40, -2.5)]
-    a = make("mahalanobis").fit(Xp, weights=wp).score(X)
+    a = make("mahalanobis").fit(Xp, sample_weight=wp).score(X)
     np.testing.assert_allclose(a, make("mahalanobis").fit(X).score(X), rtol=1e-9)
 
 
@@ -95,7 +95,7 @@ def test_mahalanobis_falls_back_to_clipped_weights_with_a_warning(feats, caplog)
     Z = standardised(X, w)
     assert np.linalg.eigvalsh(hand_moments(Z, w / w.mean())[1]).min() <= 0
     with caplog.at_level(logging.WARNING, "sciood.detectors.classical"):
-        det = make("mahalanobis").fit(X, weights=w)
+        det = make("mahalanobis").fit(X, sample_weight=w)
     assert "not positive definite" in caplog.text and "negative" in caplog.text
     wc = np.clip(w / w.mean(), 0, None)
     mean, cov = hand_moments(Z, wc)
@@ -111,10 +111,10 @@ def test_knn_ignores_negative_weights_with_a_warning(feats, caplog) -> None:
 
     X, w = feats
     with caplog.at_level(logging.WARNING, "sciood.detectors.classical"):
-        det = make("knn", k=5, seed=2).fit(X, weights=w)
+        det = make("knn", k=5, seed=2).fit(X, sample_weight=w)
     assert f"{int((w < 0).sum())} of {len(w)} training weights are negative" in caplog.text
     Z = standardised(X, w)
-    ref_pts = weighted_resample(Z, w / w.mean(), 2)
+    ref_pts = weighted_resample(Z, 2, sample_weight=w / w.mean())
     p = np.clip(w, 0, None) / np.clip(w, 0, None).sum()
     idx = np.random.default_rng(2).choice(len(Z), size=len(Z), p=p)
     np.testing.assert_array_equal(ref_pts, Z[idx])  # resampled ∝ max(w, 0) only
@@ -131,7 +131,7 @@ def test_sklearn_estimators_ignore_negative_weights(name: str, feats, caplog) ->
     X, w = feats
     with caplog.at_level(logging.WARNING, "sciood.detectors.classical"):
         det = make(name, seed=4, **({"n_estimators": 30} if name == "iforest" else
-                                    {"n_components": 2})).fit(X, weights=w)
+                                    {"n_components": 2})).fit(X, sample_weight=w)
     assert "ignored in training (clipped to 0)" in caplog.text
     Z, wn = standardised(X, w), w / w.mean()
     if name == "iforest":
@@ -139,7 +139,7 @@ def test_sklearn_estimators_ignore_negative_weights(name: str, feats, caplog) ->
             Z, sample_weight=np.clip(wn, 0, None))
     else:
         ref = GaussianMixture(2, random_state=4, reg_covar=1e-4).fit(
-            weighted_resample(Z, wn, 4))
+            weighted_resample(Z, 4, sample_weight=wn))
     np.testing.assert_allclose(det.score(X), -ref.score_samples(Z), rtol=1e-10)
 
 
@@ -150,10 +150,10 @@ def test_weak_gradient_boosting_ignores_negative_weights(small_dijet: EventSet,
     sr = (float(np.quantile(mjj, 0.4)), float(np.quantile(mjj, 0.7)))
     kw = {"signal_region": sr, "sideband_width": None, "members": 2, "seed": 0}
     with caplog.at_level(logging.WARNING, "sciood.detectors.classical"):
-        det = make("cwola", **kw).fit(small_dijet, weights=w)
+        det = make("cwola", **kw).fit(small_dijet, sample_weight=w)
     assert "Newton steps" in caplog.text
     s = det.score(small_dijet)
-    ref = make("cwola", **kw).fit(small_dijet, weights=np.clip(w, 0, None)).score(small_dijet)
+    ref = make("cwola", **kw).fit(small_dijet, sample_weight=np.clip(w, 0, None)).score(small_dijet)
     assert np.isfinite(s).all() and np.abs(s).max() < 50
     np.testing.assert_allclose(s, ref, rtol=1e-6, atol=1e-9)
 
@@ -164,7 +164,7 @@ def test_balancing_a_class_without_positive_weight_is_a_clear_error(feats) -> No
     w = np.where(y == 1, -1.0, 1.0)
     with pytest.raises(DataError,
                        match=r"class 1 sum to -\d.*30 of 30 negative.*positive total weight"):
-        make("supervised", epochs=1).fit(X, y, weights=w)
+        make("supervised", epochs=1).fit(X, y, sample_weight=w)
 
 
 # ------------------------------------------------------------- torch: capped, never silent
@@ -180,7 +180,7 @@ def test_isolated_negative_region_falls_back_to_the_positive_part(name: str, sma
     X, w = isolated(small_dijet)
     qcd = w > 0
     with caplog.at_level(logging.WARNING, "sciood.detectors.torchbase"):
-        det = make(name, seed=1, **TORCH_FAST[name]).fit(X, weights=w)
+        det = make(name, seed=1, **TORCH_FAST[name]).fit(X, sample_weight=w)
     assert re.search(r"\d+ % of the negative weight sits where the net weight of the 50 "
                      r"nearest training events is <= 0.*150 of 450 event weights are negative"
                      r".*retrained with the negative weights clipped to 0", caplog.text)
@@ -205,7 +205,7 @@ def test_divergence_is_detected_and_never_silent(name: str, small_dijet, caplog,
     det = make(name, seed=1, **{**TORCH_FAST[name], "epochs": 60})
     det.cap_negative_weights = False
     with caplog.at_level(logging.WARNING, "sciood.detectors.torchbase"):
-        det.fit(X, weights=w)
+        det.fit(X, sample_weight=w)
     assert re.search(r"training diverged: the mean loss of the positive-weight events grew "
                      r"from .* to .*retrained with the negative weights clipped to 0",
                      caplog.text)
@@ -226,7 +226,7 @@ def test_cancelling_pair_equals_dropping_both_torch(name: str, small_dijet) -> N
     if name == "svdd":  # its collapsing objective amplifies rounding: 8 % after 15 epochs
         params["epochs"] = 3
     labels = name == "supervised"
-    a = make(name, seed=2, **params).fit(Xp, yp if labels else None, weights=wp).score(X)
+    a = make(name, seed=2, **params).fit(Xp, yp if labels else None, sample_weight=wp).score(X)
     b = make(name, seed=2, **params).fit(X, y if labels else None).score(X)
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
@@ -235,15 +235,15 @@ def test_supervised_with_negative_weights_stays_finite(small_dijet) -> None:
     X = make("ae").as_array(small_dijet)
     y = small_dijet.is_signal.astype(int)
     w = np.where(np.random.default_rng(3).random(len(X)) < 0.15, -1.0, 1.0)
-    s = make("supervised", seed=0, epochs=20).fit(X, y, weights=w).score(X)
+    s = make("supervised", seed=0, epochs=20).fit(X, y, sample_weight=w).score(X)
     assert np.isfinite(s).all() and np.abs(s).max() < 100
     assert s[y == 1].mean() > s[y == 0].mean()
 
 
 def test_ensemble_members_use_the_signed_weights(feats) -> None:
     X, w = feats
-    ens = make("ensemble", base="mahalanobis", n=2, seed=0).fit(X, weights=w)
-    single = make("mahalanobis").fit(X, weights=w).score(X)
+    ens = make("ensemble", base="mahalanobis", n=2, seed=0).fit(X, sample_weight=w)
+    single = make("mahalanobis").fit(X, sample_weight=w).score(X)
     np.testing.assert_allclose(ens.score(X), single, rtol=1e-12)
 
 
@@ -254,11 +254,11 @@ def test_per_jet_marginals_ignore_negative_weights(small_dijet: EventSet, caplog
     det = make("per_jet", base="gmm", n_components=2, seed=0)
     J = det.as_array(small_dijet)
     with caplog.at_level(logging.WARNING):
-        det.fit(J, weights=w)
+        det.fit(J, sample_weight=w)
     n_neg = 2 * int((w < 0).sum())
     assert f"Gaussianizer: {n_neg} of {2 * len(w)} weights are negative; a CDF needs " \
         "non-negative mass" in caplog.text
     jets, wj = J.reshape(-1, J.shape[-1]), np.repeat(w / w.mean(), 2)
-    ref = Gaussianizer().fit(jets, np.clip(wj, 0, None)).transform(jets)
+    ref = Gaussianizer().fit(jets, sample_weight=np.clip(wj, 0, None)).transform(jets)
     np.testing.assert_array_equal(det._gauss.transform(jets), ref)
     assert np.isfinite(det.score(J)).all()

@@ -7,7 +7,7 @@ import pytest
 
 from sciood.data.eventset import EventSet
 from sciood.detectors import load, make
-from sciood.detectors.weak import sideband_masks
+from sciood.detectors.weak import sample_observable, sideband_masks
 from sciood.errors import ConfigError, DataError, NotFittedError
 from sciood.metrics import auc, bootstrap
 
@@ -58,7 +58,8 @@ def test_cwola_finds_a_strong_signal(qcd: EventSet, signal: EventSet) -> None:
     """~250 signal on a few hundred QCD in the window: out-of-fold AUC (signal vs QCD in the SR)
     clearly above 0.5."""
     data = _window(EventSet.concat([qcd, signal]))
-    scores = make("cwola", seed=1, **PARAMS).fit_score(data, folds=3, weights=np.ones(len(data)))
+    scores = make("cwola", seed=1, **PARAMS).fit_score(data, folds=3,
+                                                       sample_weight=np.ones(len(data)))
     in_sr = sideband_masks(data.column("mjj"), SR, None)[0]
     value, lo, _ = bootstrap(auc, data.is_signal[in_sr], scores[in_sr], n=200, seed=2)
     assert lo > 0.6, (value, lo)
@@ -73,7 +74,7 @@ def test_cwola_null_without_signal(classifier: str, rnd_qcd: EventSet) -> None:
     data = rnd_qcd.select(np.flatnonzero(in_sr | in_sb))
     det = make("cwola", seed=1, classifier=classifier, features=FEATURES, epochs=20,
                hidden=[32, 32])
-    scores = det.fit_score(data, folds=3, weights=np.ones(len(data)))
+    scores = det.fit_score(data, folds=3, sample_weight=np.ones(len(data)))
     label = sideband_masks(data.column("mjj"), [3300, 3700], None)[0].astype(int)
     value, lo, hi = bootstrap(auc, label, scores, n=200, seed=2)
     assert lo < 0.5 < hi, (value, lo, hi)
@@ -86,7 +87,7 @@ def test_idealized_separates_injected_signal(qcd: EventSet, signal: EventSet) ->
     both = EventSet.concat([data, b])
     y = np.r_[np.ones(len(data), int), np.zeros(len(b), int)]
     det = make("idealized", seed=0, **PARAMS)
-    scores = det.fit_score(both, y, folds=3, weights=np.ones(len(both)))
+    scores = det.fit_score(both, y, folds=3, sample_weight=np.ones(len(both)))
     in_sr = sideband_masks(both.column("mjj"), SR, None)[0] & (y == 1)
     value, lo, _ = bootstrap(auc, both.is_signal[in_sr], scores[in_sr], n=200, seed=2)
     assert lo > 0.6, (value, lo)
@@ -139,7 +140,7 @@ def test_density_methods_find_a_strong_signal(name: str, rnd_qcd: EventSet,
         np.arange(150, len(rnd_signal)))
     data = EventSet.concat([data_bkg, sig_in])
     extra = {"epochs": 20, "hidden": [32, 32]} if name == "cathode" else {}
-    det = make(name, seed=1, **DENSITY, **extra).fit(data, weights=np.ones(len(data)))
+    det = make(name, seed=1, **DENSITY, **extra).fit(data, sample_weight=np.ones(len(data)))
     test = EventSet.concat([_sr(test_bkg), _sr(sig_test)])
     value, lo, _ = bootstrap(auc, test.is_signal, det.score(test), n=200, seed=2)
     assert lo > 0.6, (value, lo)
@@ -165,7 +166,7 @@ def closure(rnd_qcd: EventSet, rnd_signal: EventSet) -> dict[str, tuple[float, f
             ("signal", EventSet.concat([data_bkg, sig_in]),
              EventSet.concat([_sr(test_bkg), _sr(sig_test)]))):
         det = make("cathode", seed=1, epochs=20, hidden=[32, 32], **DENSITY)
-        det.fit(data, weights=np.ones(len(data)))
+        det.fit(data, sample_weight=np.ones(len(data)))
         out[case] = _closure_auc(det, real)
     return out
 
@@ -190,7 +191,7 @@ def test_cathode_separates_data_from_its_background_model(
 
 def test_loaded_cathode_scores_but_cannot_sample(rnd_qcd: EventSet, tmp_path) -> None:
     det = make("cathode", seed=1, epochs=1, flow_epochs=1, features=FEATURES)
-    det.fit(rnd_qcd, weights=np.ones(len(rnd_qcd)))
+    det.fit(rnd_qcd, sample_weight=np.ones(len(rnd_qcd)))
     det.save(tmp_path / "m")
     loaded = load(tmp_path / "m")
     np.testing.assert_allclose(loaded.score(rnd_qcd), det.score(rnd_qcd))
@@ -206,7 +207,7 @@ def test_weak_detector_uncertainty_from_an_ensemble(rnd_qcd: EventSet,
     data = EventSet.concat([rnd_qcd, rnd_signal.select(np.arange(150))])
     det = make("ensemble", base="cathode", n=2, seed=4, features=FEATURES, flow_epochs=3,
                members=2)
-    det.fit(data, weights=np.ones(len(data)))
+    det.fit(data, sample_weight=np.ones(len(data)))
     mean, std = det.score_with_uncertainty(_sr(rnd_signal))
     assert mean.shape == std.shape == (len(_sr(rnd_signal)),)
     assert np.all(np.isfinite(std)) and std.mean() > 0
@@ -238,3 +239,19 @@ def test_density_methods_reject_missing_observable_and_nan() -> None:
         make("anode").fit(bad, observable=np.full(100, 3500.0))
     with pytest.raises(DataError, match="only 0 training events in the sidebands"):
         make("anode").fit(X, observable=np.full(100, 3500.0))
+
+
+def test_sample_observable_draws_inside_the_sr_with_keyword_only_weights() -> None:
+    rng = np.random.default_rng(4)
+    obs = rng.uniform(3300, 3700, 400)
+    w = np.where(obs < 3500, 3.0, 0.1)  # most weight on the lower half of the SR
+    draws = sample_observable(obs, 2000, [3300, 3700], 5, sample_weight=w)
+    assert draws.shape == (2000,) and ((draws >= 3300) & (draws < 3700)).all()
+    assert (draws < 3500).mean() > 0.8
+    unweighted = sample_observable(obs, 2000, [3300, 3700], 5)
+    assert 0.35 < (unweighted < 3500).mean() < 0.65
+    with pytest.warns(FutureWarning, match="sample_weight"):
+        old = sample_observable(obs, 2000, [3300, 3700], 5, weights=w)
+    np.testing.assert_array_equal(old, draws)
+    with pytest.raises(TypeError, match="positional"):
+        sample_observable(obs, w, 2000, [3300, 3700], 5)  # type: ignore[call-arg]

@@ -146,7 +146,7 @@ def test_single_training_event(X: np.ndarray) -> None:
 ])
 def test_bad_weights(X: np.ndarray, weights: Any, message: str) -> None:
     with pytest.raises(DataError, match=message):
-        make("mahalanobis").fit(X, weights=weights(len(X)))
+        make("mahalanobis").fit(X, sample_weight=weights(len(X)))
 
 
 @err()
@@ -154,7 +154,7 @@ def test_class_with_only_negative_weight(X: np.ndarray) -> None:
     y = np.r_[np.zeros(len(X) - 20), np.ones(20)].astype(int)
     with pytest.raises(DataError, match=r"class 1 sum to -.*20 of 20 negative.*clip its "
                                         r"negative weights"):
-        make("supervised", epochs=1).fit(X, y, weights=np.where(y == 1, -1.0, 1.0))
+        make("supervised", epochs=1).fit(X, y, sample_weight=np.where(y == 1, -1.0, 1.0))
 
 
 # ----------------------------------------------------------- legal but awkward: correct results

@@ -22,10 +22,10 @@ import pytest
 import skops.io as sio
 from safetensors.numpy import load_file, save_file
 
-from sciood.data import store
 from sciood.detectors import Detector, make
-from sciood.detectors.base import TRUSTED_SKOPS_TYPES
+from sciood.detectors.sklearn_parts import TRUSTED_SKOPS_TYPES
 from sciood.errors import CorruptDataError
+from sciood.io import sha256_file
 
 X = np.random.default_rng(0).normal(size=(300, 3))
 MJJ = np.random.default_rng(1).uniform(2900.0, 4300.0, 300)
@@ -73,7 +73,7 @@ def write_meta(d: Path, meta: Any) -> None:
 def resign(d: Path) -> None:
     """Record the current SHA-256 of every listed part (so only structure checks remain)."""
     meta = read_meta(d)
-    meta["parts"] = {f: store.sha256_file(d / f) for f in meta["parts"]}
+    meta["parts"] = {f: sha256_file(d / f) for f in meta["parts"]}
     write_meta(d, meta)
 
 
@@ -278,7 +278,7 @@ def test_part_with_parent_traversal_is_refused(model: Callable[[str], Path]) -> 
     outside = d.parent / "outside.skops"
     shutil.copy(d / "iforest.skops", outside)
     meta = read_meta(d)
-    meta["parts"]["../outside.skops"] = store.sha256_file(outside)
+    meta["parts"]["../outside.skops"] = sha256_file(outside)
     write_meta(d, meta)
     with pytest.raises(CorruptDataError, match=r"'\.\./outside\.skops', which is not a plain "
                        r"file name .*outside the model directory"):

@@ -5,19 +5,30 @@
 True
 >>> det = make("iforest", seed=0)
 
-See :mod:`sciood.detectors.base` for the contract (fit / score / fit_score / save / load).
+The contract (fit / score / decision_function / fit_score / get_params / set_params / save /
+load) is :class:`Detector` in :mod:`sciood.detectors.contract`; names are resolved by
+:mod:`sciood.detectors.registry` (built-in table, :func:`register`, ``sciood.detectors``
+entry points); docs/detectors.md describes every family.
 """
 
 from __future__ import annotations
 
-from sciood.detectors.base import (
-    Detector,
-    available,
-    check_params,
-    load,
-    make,
-    register,
-    sklearn_score,
-)
+import warnings
+from typing import Any
 
-__all__ = ["Detector", "available", "check_params", "load", "make", "register", "sklearn_score"]
+from sciood.detectors.contract import Detector, load
+from sciood.detectors.params import check_params
+from sciood.detectors.registry import available, make, register
+
+__all__ = ["Detector", "available", "check_params", "load", "make", "register"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "sklearn_score":  # removed from the public API; deprecated for one release
+        from sciood.detectors.classical import _sklearn_score
+
+        warnings.warn("sciood.detectors.sklearn_score is private now (removed in sciood 0.3); "
+                      "negate scikit-learn's score_samples yourself", FutureWarning,
+                      stacklevel=2)
+        return _sklearn_score
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

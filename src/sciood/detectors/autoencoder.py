@@ -31,8 +31,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from sciood.detectors.base import register
 from sciood.detectors.nets import CNNDecoder, CNNEncoder, SetEncoder, mlp, split_set
+from sciood.detectors.registry import register
 from sciood.detectors.torchbase import TorchDetector
 from sciood.errors import ConfigError
 from sciood.represent.sets import N_SET_CHANNELS

@@ -1,7 +1,7 @@
 """Classical detectors from scikit-learn: isolation forest, kNN distance, GMM, Mahalanobis.
 
 All work on standardised high-level features.  scikit-learn's ``score_samples`` is
-"higher = more normal"; the sign is flipped in one place, :func:`base.sklearn_score`.
+"higher = more normal"; the sign is flipped in one place, ``_sklearn_score``.
 
 Weights: ``IsolationForest`` takes ``sample_weight`` natively.  ``GaussianMixture`` and
 nearest neighbours have no sample weights in scikit-learn, so the training set is resampled
@@ -31,7 +31,8 @@ from typing import Any, Literal
 import numpy as np
 import scipy.linalg
 
-from sciood.detectors.base import Detector, register, sklearn_score
+from sciood.detectors.contract import Detector
+from sciood.detectors.registry import register
 from sciood.errors import ConfigError, require
 
 __all__ = ["GMM", "KNN", "IsolationForestDetector", "Mahalanobis", "positive_part",
@@ -63,28 +64,38 @@ def positive_part(w: np.ndarray, who: str, why: str) -> np.ndarray:
     return np.clip(w, 0.0, None)
 
 
-def weighted_resample(X: np.ndarray, w: np.ndarray, seed: int,
-                      who: str = "resampling") -> np.ndarray:
+def weighted_resample(X: np.ndarray, seed: int, who: str = "resampling", *,
+                      sample_weight: np.ndarray) -> np.ndarray:
     """Resample rows of ``X`` with probability ∝ max(w, 0) (identity for uniform weights).
 
     Parameters
     ----------
     X : ndarray, shape ``(n, d)``
-    w : ndarray, shape ``(n,)``
     seed : int
     who : str
         The detector, named in the warning about negative weights.
+    sample_weight : ndarray, shape ``(n,)``
+        The rows' weights ``w``.
 
     Returns
     -------
     ndarray, shape ``(n, d)``
     """
+    w = sample_weight
     if np.allclose(w, w[0]):
         return X
     p = positive_part(w, f"{who} (resampling)", "a sampling probability cannot be negative")
     p = p / p.sum()
     idx = np.random.default_rng(seed).choice(len(X), size=len(X), p=p)
     return X[idx]
+
+
+def _sklearn_score(raw: np.ndarray) -> np.ndarray:
+    """Convert a scikit-learn ``score_samples`` output (higher = more normal) to ours.
+
+    This is the one place where scikit-learn's opposite sign convention is flipped.
+    """
+    return -np.asarray(raw, dtype=np.float64)
 
 
 @register("iforest")
@@ -127,7 +138,7 @@ class IsolationForestDetector(Detector):
             w, self.name, "isolation trees take no negative sample weights"))
 
     def _score_arrays(self, X: np.ndarray) -> np.ndarray:
-        return sklearn_score(self._model.score_samples(X))
+        return _sklearn_score(self._model.score_samples(X))
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, Any]]:
         return {}, {}, {"iforest": self._model}
@@ -159,10 +170,10 @@ class GMM(Detector):
         self._model = GaussianMixture(
             n_components=k, covariance_type=self.covariance_type, random_state=self.seed,
             reg_covar=1e-4,
-        ).fit(weighted_resample(X, w, self.seed, self.name))
+        ).fit(weighted_resample(X, self.seed, self.name, sample_weight=w))
 
     def _score_arrays(self, X: np.ndarray) -> np.ndarray:
-        return sklearn_score(self._model.score_samples(X))
+        return _sklearn_score(self._model.score_samples(X))
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, Any]]:
         return {}, {}, {"gmm": self._model}
@@ -198,7 +209,7 @@ class KNN(Detector):
             raise ConfigError(f"knn method must be 'largest' or 'mean', got {self.method!r}")
         if self.k < 1:
             raise ConfigError(f"k must be >= 1, got {self.k}")
-        ref = weighted_resample(X, w, self.seed, self.name)
+        ref = weighted_resample(X, self.seed, self.name, sample_weight=w)
         if len(ref) > self.max_train:
             rng = np.random.default_rng(self.seed)
             ref = ref[rng.choice(len(ref), self.max_train, replace=False)]
@@ -220,11 +231,14 @@ class KNN(Detector):
         self._nn = NearestNeighbors(n_neighbors=self._k).fit(self._ref)
 
 
-def weighted_moments(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def weighted_moments(X: np.ndarray, *, sample_weight: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
     """Weighted mean ``(d,)`` and covariance ``(d, d)`` of ``X`` ``(n, d)``, signed weights.
 
-    ``mean = Σ w x / Σ w`` and ``cov = Σ w (x − mean)(x − mean)ᵀ / Σ w``.
+    ``mean = Σ w x / Σ w`` and ``cov = Σ w (x − mean)(x − mean)ᵀ / Σ w`` with
+    ``w = sample_weight``, shape ``(n,)``.
     """
+    w = sample_weight
     wsum = float(w.sum())
     mean = (w[:, None] * X).sum(0) / wsum
     d = X - mean
@@ -252,9 +266,9 @@ class Mahalanobis(Detector):
         self._store(locals())
 
     def _fit_arrays(self, X: np.ndarray, y: Any, w: np.ndarray, obs: Any) -> None:
-        mean, cov = weighted_moments(X, w)
+        mean, cov = weighted_moments(X, sample_weight=w)
         if (w < 0).any() and np.linalg.eigvalsh(cov).min() <= 0:
-            mean, cov = weighted_moments(X, positive_part(
+            mean, cov = weighted_moments(X, sample_weight=positive_part(
                 w, self.name, "the signed weighted covariance is not positive definite"))
         cov += self.reg * np.eye(X.shape[1])
         self._mean, self._prec = mean, scipy.linalg.pinvh(cov)

@@ -38,8 +38,9 @@ import torch
 from torch import nn
 
 from sciood.detectors.autoencoder import VAE, Decor
-from sciood.detectors.base import LabelKind, register
+from sciood.detectors.inputs import LabelKind
 from sciood.detectors.nets import SetEncoder, mlp, split_set
+from sciood.detectors.registry import register
 from sciood.detectors.torchbase import TorchDetector
 from sciood.errors import ConfigError, DataError
 

@@ -17,23 +17,25 @@ Example
 -------
 >>> import torch
 >>> x = torch.linspace(0, 1, 50)
->>> float(distance_correlation(x, 2 * x + 1)) > 0.99
+>>> float(distance_correlation_sq(x, 2 * x + 1)) > 0.99
 True
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Literal
 
 import numpy as np
 
+from sciood._compat import renamed_weights
 from sciood.errors import ConfigError, DataError, require
 
 require("torch", "ml")
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-__all__ = ["Decorrelator", "distance_correlation"]
+__all__ = ["Decorrelator", "distance_correlation", "distance_correlation_sq"]
 
 Method = Literal["disco", "adversarial"]
 
@@ -41,15 +43,21 @@ Method = Literal["disco", "adversarial"]
 DISCO_MAX_EVENTS = 2048
 
 
-def distance_correlation(
-    x: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None = None
+def distance_correlation_sq(
+    x: torch.Tensor, y: torch.Tensor, *, sample_weight: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """Weighted squared distance correlation dCorr²(x, y) (V-statistic), differentiable.
+    """Weighted **squared** distance correlation dCorr²(x, y) (V-statistic), differentiable.
+
+    With ``a_ij = |x_i − x_j|`` double-centred with the weights into ``A`` (and ``B`` from
+    ``y`` alike), ``dCov²(x, y) = Σ_ij w_i w_j A_ij B_ij / (Σ w)²`` and
+    ``dCorr² = dCov²(x, y) / sqrt(dCov²(x, x) dCov²(y, y))``.  Not to be confused with
+    :func:`sciood.evaluate.failure.distance_correlation`, the unweighted dCor (not squared)
+    of two numpy arrays used by the failure analysis.
 
     Parameters
     ----------
     x, y : Tensor, shape ``(n,)``
-    weights : Tensor, shape ``(n,)``, optional
+    sample_weight : Tensor, shape ``(n,)``, optional
         Event weights, normalised internally to mean 1.
 
     Returns
@@ -57,7 +65,7 @@ def distance_correlation(
     Tensor, scalar in [0, 1]; 0 for independent variables (in the large-n limit).
     """
     n = x.shape[0]
-    w = torch.ones_like(x) if weights is None else weights / weights.mean()
+    w = torch.ones_like(x) if sample_weight is None else sample_weight / sample_weight.mean()
     a = (x[:, None] - x[None, :]).abs()
     b = (y[:, None] - y[None, :]).abs()
 
@@ -75,6 +83,20 @@ def distance_correlation(
     if n < 2:
         return torch.zeros((), dtype=x.dtype)
     return ab / denom.clamp(min=1e-12)
+
+
+def distance_correlation(x: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None = None,
+                         *, sample_weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Deprecated name of :func:`distance_correlation_sq` (removed in sciood 0.3).
+
+    Renamed because :func:`sciood.evaluate.failure.distance_correlation` is the unweighted,
+    not squared dCor; ``weights`` is the deprecated spelling of ``sample_weight``.
+    """
+    warnings.warn("sciood.detectors.decorrelate.distance_correlation is deprecated (removed "
+                  "in sciood 0.3): it is the squared dCor, use distance_correlation_sq",
+                  FutureWarning, stacklevel=2)
+    w = renamed_weights(sample_weight, weights, "distance_correlation")
+    return distance_correlation_sq(x, y, sample_weight=w)
 
 
 class Decorrelator:
@@ -143,7 +165,7 @@ class Decorrelator:
             return score.sum() * 0.0
         if self.method == "disco":
             k = min(score.shape[0], DISCO_MAX_EVENTS)
-            return self.strength * distance_correlation(score[:k], obs[:k], w[:k])
+            return self.strength * distance_correlation_sq(score[:k], obs[:k], sample_weight=w[:k])
         return -self.strength * self._adv_loss(score, obs, w)
 
     def adversary_step(self, score: torch.Tensor, obs: torch.Tensor, w: torch.Tensor) -> None:

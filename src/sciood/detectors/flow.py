@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from sciood.detectors.base import register
+from sciood.detectors.registry import register
 from sciood.detectors.torchbase import TorchDetector
 from sciood.errors import ConfigError, require
 

@@ -34,15 +34,10 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from sciood.data.eventset import EventSet
-from sciood.detectors.base import (
-    Detector,
-    LabelKind,
-    check_base_params,
-    detector_class,
-    extra_params,
-    make,
-    register,
-)
+from sciood.detectors.contract import Detector
+from sciood.detectors.inputs import LabelKind
+from sciood.detectors.params import check_base_params, extra_params
+from sciood.detectors.registry import detector_class, make, register
 from sciood.errors import ConfigError
 from sciood.represent.hlf import Gaussianizer, jet_features
 
@@ -88,7 +83,6 @@ class PerJet(Detector):
     ) -> None:
         own = {k: v for k, v in locals().items() if k not in ("self", "__class__", "base_params")}
         self._store({**own, **base_params})
-        self._base_params = dict(base_params)
 
     def _label_kind(self) -> LabelKind:
         return "none"
@@ -121,9 +115,9 @@ class PerJet(Detector):
         self._check_options()
         jets = X.reshape(-1, X.shape[-1])
         wj = np.repeat(w, X.shape[1])
-        self._gauss = Gaussianizer().fit(jets, wj) if self.space != "raw" else None
+        self._gauss = Gaussianizer().fit(jets, sample_weight=wj) if self.space != "raw" else None
         z = jets if self._gauss is None else self._gauss.transform(jets)
-        self._model = make(self.base, seed=self.seed, **self._base_params).fit(z, weights=wj)
+        self._model = make(self.base, seed=self.seed, **self._base_params).fit(z, sample_weight=wj)
 
     def _jet_scores(self, X: np.ndarray) -> np.ndarray:
         jets = X.reshape(-1, X.shape[-1])

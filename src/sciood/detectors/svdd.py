@@ -21,8 +21,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from sciood.detectors.base import register
 from sciood.detectors.nets import mlp
+from sciood.detectors.registry import register
 from sciood.detectors.torchbase import TorchDetector
 
 __all__ = ["DeepSVDD"]

@@ -17,8 +17,8 @@ non-finite training scores.  If any fires, a warning is logged naming the negati
 and the network is retrained on the positive part ``max(w, 0)`` of the weights
 (docs/decisions.md, "Negative weights in training").
 
-Scoring runs in fixed blocks of :data:`~sciood.detectors.base.SCORE_BLOCK` rows
-(:func:`~sciood.detectors.base.score_in_blocks`), so a score never depends on the batch it
+Scoring runs in fixed blocks of :data:`~sciood.detectors.inputs.SCORE_BLOCK` rows
+(:func:`~sciood.detectors.inputs.score_in_blocks`), so a score never depends on the batch it
 came in; MC-dropout passes use one dropout mask per pass and layer (one sampled network per
 pass), drawn from ``(seed, pass)``, so they are batch-invariant too.
 
@@ -36,7 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from sciood.detectors.base import SCORE_BLOCK, Detector, score_in_blocks
+from sciood.detectors.contract import Detector
+from sciood.detectors.inputs import SCORE_BLOCK, score_in_blocks
 from sciood.errors import ConfigError, DataError, require
 
 require("torch", "ml")

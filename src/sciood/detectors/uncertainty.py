@@ -31,15 +31,10 @@ from typing import Any, Literal
 import numpy as np
 
 from sciood.data.eventset import EventSet
-from sciood.detectors.base import (
-    Detector,
-    LabelKind,
-    check_base_params,
-    detector_class,
-    extra_params,
-    make,
-    register,
-)
+from sciood.detectors.contract import Detector
+from sciood.detectors.inputs import LabelKind
+from sciood.detectors.params import check_base_params, extra_params
+from sciood.detectors.registry import detector_class, make, register
 from sciood.distributed import current_client, run_tasks, single_thread
 from sciood.errors import ConfigError
 
@@ -57,7 +52,7 @@ def _fit_member(seed: int, base: str, params: dict[str, Any], X: np.ndarray, y: 
                 w: np.ndarray, obs: np.ndarray | None) -> Detector:
     """One ensemble member, fitted with one torch thread (a Dask task)."""
     with single_thread():
-        return make(base, **{**params, "seed": seed}).fit(X, y, weights=w, observable=obs)
+        return make(base, **{**params, "seed": seed}).fit(X, y, sample_weight=w, observable=obs)
 
 
 class _Wrapper(Detector):
@@ -69,7 +64,6 @@ class _Wrapper(Detector):
     def _store_wrapper(self, own: dict[str, Any], base_params: dict[str, Any]) -> None:
         own = {k: v for k, v in own.items() if k not in ("self", "__class__", "base_params")}
         self._store({**own, **base_params})
-        self._base_params = dict(base_params)
 
     def _check_mode(self) -> None:
         if self.score_mode not in ("mean", "std"):
@@ -141,7 +135,7 @@ class Ensemble(_Wrapper):
             return
         self._members = [
             make(self.base, **{**self._base_params, "seed": s}).fit(
-                X, y, weights=w, observable=obs)
+                X, y, sample_weight=w, observable=obs)
             for s in seeds
         ]
 
@@ -228,7 +222,7 @@ class MCDropout(_Wrapper):
                               "has none")
         if not 0 < float(self.dropout) < 1 or int(self.passes) < 2:
             raise ConfigError("mc_dropout needs 0 < dropout < 1 and passes >= 2")
-        self._model = self._proto().fit(X, y, weights=w, observable=obs)
+        self._model = self._proto().fit(X, y, sample_weight=w, observable=obs)
 
     def _score_arrays(self, X: np.ndarray) -> np.ndarray:
         return self.score_with_uncertainty(X)[0]

@@ -1,10 +1,10 @@
-"""Weakly supervised, resonance-aware detectors (SPEC §1): CWoLa, CATHODE, ANODE, idealized AD.
+"""Weakly supervised, resonance-aware detectors: CWoLa, CATHODE, ANODE, idealized AD.
 
 * ``cwola`` — Classification Without Labels (Metodiev, Nachman, Thaler 2017; CWoLa hunting,
   Collins, Howe, Nachman 2018): a classifier of signal-region (SR) events against sideband
   (SB) events in the search observable (mjj).  It needs no labels, only ``observable``;
   with an EventSet the first observable (``mjj``) is used.  Sidebands are
-  ``[lo - sideband_width, lo)`` and ``[hi, hi + sideband_width)`` (SPEC §1: ± 200 GeV, as in
+  ``[lo - sideband_width, lo)`` and ``[hi, hi + sideband_width)`` (default ± 200 GeV, as in
   the CATHODE authors' code).  Score = classifier logit (higher = more SR-like = more
   anomalous).  Events outside the SR can be scored too.
 * ``idealized`` — the idealized anomaly detector: a classifier of SR *data* (``y = 1``)
@@ -46,16 +46,20 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from sciood.detectors.base import Detector, LabelKind, register
+from sciood._compat import renamed_weights
 from sciood.detectors.classical import positive_part
 from sciood.detectors.classifier import Supervised, balanced_weights
 from sciood.detectors.condflow import ConditionalFlow, LogitScaler, restore_flow, state_arrays
+from sciood.detectors.contract import Detector
+from sciood.detectors.inputs import LabelKind
+from sciood.detectors.registry import register
 from sciood.errors import ConfigError, DataError, NotFittedError
 
 __all__ = ["Anode", "CWoLa", "Cathode", "Idealized", "need_observable", "sample_observable",
            "sideband_masks"]
 
-#: SPEC §1 signal region in mjj (GeV).
+#: Default signal region in mjj (GeV): 3.3–3.7 TeV, the window around the 3.5 TeV resonance
+#: of the LHC Olympics R&D benchmark used by the CATHODE and ANODE papers.
 DEFAULT_SR = (3300.0, 3700.0)
 
 
@@ -234,21 +238,30 @@ class Idealized(_WeakBase):
         self._train(X[keep], np.asarray(y)[keep], w[keep], "SR data vs reference background")
 
 
-def sample_observable(obs: np.ndarray, weights: np.ndarray, n: int,
-                      signal_region: Sequence[float], seed: int) -> np.ndarray:
+def sample_observable(obs: np.ndarray, n: int, signal_region: Sequence[float], seed: int, *,
+                      sample_weight: np.ndarray | None = None,
+                      weights: np.ndarray | None = None) -> np.ndarray:
     """``n`` draws from a Gaussian KDE (Scott's bandwidth) of ``obs``, kept inside the SR.
 
     Parameters
     ----------
-    obs, weights : ndarray, shape ``(m,)``
-        SR events' observable and weights (the KDE's points).
+    obs : ndarray, shape ``(m,)``
+        SR events' observable (the KDE's points).
     n : int
         Number of values to return, shape ``(n,)``.
+    signal_region : (low, high)
+    seed : int
+    sample_weight : ndarray, shape ``(m,)``, optional
+        The events' weights (negative ones count as 0); default 1 each.
+    weights : ndarray, optional
+        Deprecated alias of ``sample_weight`` (FutureWarning; removed in sciood 0.3).
     """
     from scipy.stats import gaussian_kde
 
+    sample_weight = renamed_weights(sample_weight, weights, "sample_observable")
     lo, hi = _region(signal_region)
-    w = np.clip(np.asarray(weights, np.float64), 0.0, None)
+    w = np.clip(np.asarray(np.ones(len(obs)) if sample_weight is None else sample_weight,
+                           np.float64), 0.0, None)
     kde = gaussian_kde(np.asarray(obs, np.float64), weights=w if w.sum() > 0 else None)
     rng = np.random.default_rng(seed)
     out = np.empty(0)
@@ -297,7 +310,7 @@ class _SidebandDensity:
     def _fit_flow(self, X: np.ndarray, obs: np.ndarray, w: np.ndarray,
                   seed: int) -> ConditionalFlow:
         flow = ConditionalFlow(**self._flow_params(seed))
-        flow.fit(np.c_[self._prep.transform(X), self._context(obs)], weights=w)
+        flow.fit(np.c_[self._prep.transform(X), self._context(obs)], sample_weight=w)
         return flow
 
 
@@ -310,7 +323,7 @@ class Cathode(_SidebandDensity, _WeakBase):
     signal_region : (low, high), default (3300, 3700)
         SR in the observable's unit (GeV for mjj).
     sideband_width : float or None, default None
-        Sidebands for the density estimate; ``None`` = every event outside the SR (SPEC §1).
+        Sidebands for the density estimate; ``None`` = every event outside the SR.
     oversample : float, default 4
         Flow samples per SR data event (the CATHODE paper uses 4).
     flow_kind, flow_transforms, flow_hidden, flow_epochs, flow_batch_size, flow_lr
@@ -363,7 +376,8 @@ class Cathode(_SidebandDensity, _WeakBase):
                     np.r_[w[in_sr], np.ones(n)], "SR data vs sideband-flow samples")
 
     def _sample_std(self, n: int, seed: int) -> np.ndarray:
-        m = sample_observable(*self._sr_obs, n, self.signal_region, seed)
+        sr_obs, sr_w = self._sr_obs
+        m = sample_observable(sr_obs, n, self.signal_region, seed, sample_weight=sr_w)
         return self._prep.inverse(self._flow.sample(self._context(m), seed=seed + 1))
 
     def background_sample(self, n: int, *, seed: int) -> np.ndarray:

@@ -50,7 +50,7 @@ class TrainedModel:
 
 
 def _base_class(spec: DetectorSpec) -> Any:
-    from sciood.detectors.base import detector_class
+    from sciood.detectors.registry import detector_class
 
     cls = detector_class(spec.name)
     if cls.accepts_extra_params and "base" in cls.param_names():
@@ -75,7 +75,7 @@ def detector_params(spec: DetectorSpec, cfg: RunConfig) -> dict[str, Any]:
 
 
 def _spec_names(spec: DetectorSpec) -> list[str]:
-    from sciood.detectors.base import detector_class
+    from sciood.detectors.registry import detector_class
 
     return detector_class(spec.name).param_names()
 
