@@ -262,7 +262,7 @@ def main() -> None:
     if not args.skip_pyod:
         for feats in ("lhco", "physics", "jetpair"):
             Xtr = high_level_features(bg_train, feats)
-            sc = Standardizer().fit(Xtr, bg_train.weights)
+            sc = Standardizer().fit(Xtr, sample_weight=bg_train.weights)
             Xtr, Xte = sc.transform(Xtr), sc.transform(high_level_features(test, feats))
             for label, factory in pyod_models(Xtr.shape[1]).items():
                 if only and label not in only:
@@ -372,7 +372,7 @@ def constituent_models(data: Path, max_events: int | None, only: set[str]
               f"{m['auc']:.3f} | {m['max_sic']:.2f} | {m['rej30']:.1f} | {fit_s:.1f} | "
               f"{len(X) / score_s:,.0f} |", flush=True)
     Xtr = high_level_features(bg_train, "physics")
-    sc = Standardizer().fit(Xtr, bg_train.weights)
+    sc = Standardizer().fit(Xtr, sample_weight=bg_train.weights)
     knn = KNN().fit(sc.transform(Xtr))
     m = metrics(knn.decision_function(sc.transform(high_level_features(test, "physics"))), y, w)
     rows.append({"detector": "pyod KNN/physics", **m})

@@ -111,7 +111,7 @@ def main() -> None:
     if not args.skip_pyod:
         for feats in FEATURES:
             Xtr = high_level_features(bg_train, feats)
-            sc = Standardizer().fit(Xtr, bg_train.weights)
+            sc = Standardizer().fit(Xtr, sample_weight=bg_train.weights)
             Xtr, Xte = sc.transform(Xtr), sc.transform(high_level_features(test, feats))
             for label, factory in pyod_models(Xtr.shape[1]).items():
                 t0 = time.perf_counter()

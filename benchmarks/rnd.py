@@ -14,8 +14,8 @@ skips the ones already there, so parts can run in parallel processes and a kille
 resumes; ``report`` prints the tables (median over seeds, with min–max) and draws the SIC
 curves.
 
-Protocol (SPEC §1, issue 5)
----------------------------
+Protocol (issue 5)
+------------------
 * Samples (``rnd_data.py``; MPI off, ``sim`` detector): background ``qcd_rnd`` (QCD dijets,
   2.6 < m̂ < 4.6 TeV) in 50k-event chunks, signal ``xy_qqqq``.  Everything is analysed in
   2.9 < mjj < 4.3 TeV; SR 3.3–3.7 TeV.  The events of all finished chunks are split at
@@ -27,9 +27,9 @@ Protocol (SPEC §1, issue 5)
   ``n_equiv`` R&D-equivalent injected events put ``0.0064 · n_equiv / 1000 · B_SR`` signal
   events into the data SR (signal outside the SR comes along as generated).  S/√B is then
   lower than the R&D's 2.2 when our SR holds fewer than its ≈ 120k background events.
-* Features: mj1, Δm = mj2 − mj1, τ21 j1, τ21 j2 (SPEC §1); mjj is the conditional /
-  search observable.  ``correlated``: mj1 and Δm shifted by 0.1 · mjj, which makes them
-  depend on mjj as in the CATHODE paper's §5.3 stress test (our choice of factor).
+* Features: mj1, Δm = mj2 − mj1, τ21 j1, τ21 j2 (the LHC Olympics R&D feature set); mjj is
+  the conditional / search observable.  ``correlated``: mj1 and Δm shifted by 0.1 · mjj,
+  which makes them depend on mjj as in the CATHODE paper's §5.3 stress test (our choice of factor).
 * Methods: ``supervised`` (extra-background SR vs signal, the Neyman–Pearson reference),
   ``idealized`` (data SR vs extra-background SR), ``cathode``, ``anode``, ``cwola``
   (SR ± 200 GeV sidebands), unsupervised ``flow`` (on the data SR) and ``per_jet`` (per-jet
@@ -170,7 +170,7 @@ def train_and_score(method: str, s: Samples, data: EventSet, test: EventSet, par
         if method != "cwola":
             params.update({k: v for k, v in FLOW.items()
                            if k != "oversample" or method == "cathode"})
-        det = make(method, seed=seed, **params).fit(X, observable=mjj, weights=ones(len(X)))
+        det = make(method, seed=seed, **params).fit(X, observable=mjj, sample_weight=ones(len(X)))
         return det.score(Xt)
     if method in ("supervised", "idealized"):
         pos = _sr_only(s.sig_train if method == "supervised" else data)
@@ -184,14 +184,14 @@ def train_and_score(method: str, s: Samples, data: EventSet, test: EventSet, par
                                                    if k not in ("classifier", "members")})
         else:
             det = make("idealized", seed=seed, **CLASSIFIER)
-        return det.fit(X, y, weights=ones(len(X))).score(Xt)
+        return det.fit(X, y, sample_weight=ones(len(X))).score(Xt)
     sr = _sr_only(data)
     if method == "flow":
         det = make("flow", seed=seed, transforms=4, hidden=[64, 64], epochs=20,
-                   batch_size=512).fit(features(sr, part), weights=ones(len(sr)))
+                   batch_size=512).fit(features(sr, part), sample_weight=ones(len(sr)))
         return det.score(Xt)
     if method == "per_jet":
-        det = make("per_jet", seed=seed).fit(sr, weights=ones(len(sr)))
+        det = make("per_jet", seed=seed).fit(sr, sample_weight=ones(len(sr)))
         return det.score(test)
     raise SystemExit(f"unknown method {method}")
 
@@ -295,7 +295,7 @@ def sliding(s: Samples) -> None:
             if method == "cathode":
                 params.update(FLOW)
             det = make(method, seed=0, **params).fit(
-                features(a, "nominal"), observable=a.column("mjj"), weights=np.ones(len(a)))
+                features(a, "nominal"), observable=a.column("mjj"), sample_weight=np.ones(len(a)))
             test = EventSet.concat([_in(s.test, lo, hi), _in(s.sig_test, lo, hi)])
             y = test.is_signal.astype(int)
             st = det.score(features(test, "nominal"))

@@ -5,7 +5,7 @@ Usage::
     python benchmarks/rnd_data.py --root data/rnd [--chunks 20] [--chunk-size 50000] \
         [--signal 40000] [--workers 1] [--first 0]
 
-Samples (SPEC §1 card: MPI off, ``sim`` detector, no constituents stored):
+Samples (the R&D-like card: MPI off, ``sim`` detector, no constituents stored):
 
 * ``signal/`` — ``xy_qqqq`` (3.5 TeV → X(500) Y(100)), ``--signal`` selected events;
 * ``bkg-NN/`` — ``qcd_rnd`` chunks of ``--chunk-size`` selected events, seed ``1000 + NN``.

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from sciood.detectors import make
-from sciood.detectors.base import SCORE_BLOCK
+from sciood.detectors.inputs import SCORE_BLOCK
 from sciood.detectors.torchbase import TorchDetector, threads
 
 DETECTORS: dict[str, dict[str, Any]] = {
