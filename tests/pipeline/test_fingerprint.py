@@ -61,6 +61,13 @@ def test_every_module_of_a_named_package_counts(tree: Path) -> None:
     assert _fp(tree) != before
 
 
+def test_package_data_counts(tree: Path) -> None:
+    _write(tree, {"pkg/stage/style.css": "body { color: black }\n"})
+    before = _fp(tree)
+    (tree / "pkg/stage/style.css").write_text("body { color: red }\n")
+    assert _fp(tree) != before
+
+
 def test_stage_keys_differ_by_stage_and_are_stable() -> None:
     assert len({stage_fingerprint(s) for s in ("dataset", "train", "hunt", "report")}) == 4
     assert stage_key("hunt", {"toys": 20}) == stage_key("hunt", {"toys": 20})

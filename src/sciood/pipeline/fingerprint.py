@@ -6,7 +6,8 @@ name, so static imports alone would miss it) and, transitively, every ``sciood``
 import — at module level or inside a function.  Code means the parsed syntax tree without
 docstrings (``ast.dump``), so editing a comment or a docstring keeps every cached stage, while
 any change to what runs — in the stage's own package or in a helper three imports down —
-recomputes it.  No hand-bumped version string is involved.  Two things are left out on purpose:
+recomputes it; so does a change to package data that shapes the output (the report's CSS).
+No hand-bumped version string is involved.  Two things are left out on purpose:
 the top-level ``sciood/__init__.py`` (it only re-exports, and every module imports through it)
 and a package's ``__init__`` unless it is imported by name (``from sciood.data import X`` counts,
 ``import sciood.data.store`` counts only the module).  Code outside sciood (numpy, Pythia, …)
@@ -128,10 +129,26 @@ def _closure(names: Iterable[str], root: Path, top: str,
     return {m: h for m, h in seen.items() if h}
 
 
+#: Package data that shapes a stage's output (the report's stylesheet): hashed byte for byte.
+DATA_PATTERNS = ("*.css",)
+
+
+def _data_files(names: tuple[str, ...], root: Path) -> list[Path]:
+    out: set[Path] = set()
+    for name in names:
+        pkg = root / Path(*name.split("."))
+        if pkg.is_dir():
+            out.update(f for pattern in DATA_PATTERNS for f in pkg.rglob(pattern))
+    return sorted(out)
+
+
 def _fingerprint(names: tuple[str, ...], root: str, top: str, exclude: frozenset[str]) -> str:
     h = hashlib.sha256()
     for mod, code in sorted(_closure(names, Path(root), top, exclude).items()):
         h.update(f"{mod}\0{code}\0".encode())
+    for file in _data_files(names, Path(root)):
+        rel = file.relative_to(root).as_posix()
+        h.update(f"{rel}\0".encode() + hashlib.sha256(file.read_bytes()).digest())
     return h.hexdigest()
 
 
