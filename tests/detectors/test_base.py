@@ -182,3 +182,31 @@ def test_negative_weights_are_legal() -> None:
         s = make(name, **({"epochs": 1} if name in ("ae", "flow") else {})).fit(
             X, sample_weight=w).score(X)
         assert np.isfinite(s).all()
+
+
+def test_detectors_work_inside_scikit_learn_model_selection_and_pipelines() -> None:
+    """GridSearchCV clones, set_params and scores exactly as a hand-written loop does."""
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import GridSearchCV, KFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(3)
+    X = np.r_[rng.normal(size=(300, 3)), rng.normal(2.5, 1, size=(40, 3))]
+    y = np.r_[np.zeros(300), np.ones(40)]
+
+    def auc_scorer(est: Detector, X: np.ndarray, y: np.ndarray) -> float:
+        return float(roc_auc_score(y, est.decision_function(X)))
+
+    cv = KFold(3, shuffle=True, random_state=0)
+    search = GridSearchCV(make("knn"), {"k": [1, 20]}, scoring=auc_scorer, cv=cv).fit(X, y)
+    by_hand = [np.mean([auc_scorer(make("knn", k=k).fit(X[tr]), X[te], y[te])
+                        for tr, te in cv.split(X)]) for k in (1, 20)]
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"], by_hand, rtol=1e-12)
+    assert search.best_params_ == {"k": 20} and search.best_estimator_.k == 20
+    w = np.linspace(0.5, 1.5, len(X))
+    pipe = make_pipeline(StandardScaler(), make("mahalanobis"))
+    pipe.fit(X, mahalanobis__sample_weight=w)
+    direct = make("mahalanobis").fit(StandardScaler().fit_transform(X), sample_weight=w)
+    np.testing.assert_allclose(pipe.decision_function(X),
+                               direct.score(StandardScaler().fit(X).transform(X)), rtol=1e-9)

@@ -15,6 +15,9 @@ from typing import Any
 import numpy as np
 import pytest
 import sklearn.base
+import sklearn.exceptions
+from sklearn.utils import get_tags
+from sklearn.utils.validation import check_is_fitted
 
 from sciood.data.eventset import EventSet
 from sciood.detectors import Detector, available, make
@@ -173,6 +176,10 @@ def test_scikit_learn_conventions(name: str) -> None:
     with pytest.raises(ConfigError, match="seed must be >= 0"):
         det.set_params(seed=-1)
     assert det.get_params() == {**expected, "seed": 5}  # a refused set_params sets nothing
+    # scikit-learn's tags and fitted check (GridSearchCV / Pipeline read them)
+    assert get_tags(det).target_tags.required == (det._label_kind() != "none")
+    with pytest.raises(sklearn.exceptions.NotFittedError):
+        check_is_fitted(det)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -180,6 +187,7 @@ def test_attribute_changed_before_fit_is_what_get_params_save_and_load_see(
         name: str, fitted: dict, tmp_path: Path) -> None:
     """The fixture set seed and the FAST parameters as attributes after make()."""
     det, X, scores = fitted[name]
+    check_is_fitted(det)
     check_params_follow_attributes(det, build(name).get_params())
     check_save_load(det, X, scores, tmp_path / "model")
     det.seed = 4  # after fit: the saved file would describe another model than the fitted one

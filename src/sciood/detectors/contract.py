@@ -175,6 +175,25 @@ class Detector(abc.ABC):
         """An unfitted copy with the same parameters."""
         return type(self)(**self.get_params())
 
+    def __sklearn_tags__(self) -> Any:
+        """scikit-learn (>= 1.6) estimator tags, so ``GridSearchCV`` / ``Pipeline`` accept it.
+
+        No estimator type (a detector is neither a classifier nor sklearn's ``predict`` ->
+        ±1 outlier detector), labels required only by labelled detectors, dense input of the
+        detector's ``input_ndim``, no NaN.
+        """
+        from sklearn.utils import InputTags, Tags, TargetTags
+
+        ndim = self._expected_ndim()
+        return Tags(estimator_type=None,
+                    target_tags=TargetTags(required=self._label_kind() != "none"),
+                    non_deterministic=False, requires_fit=True,
+                    input_tags=InputTags(two_d_array=ndim == 2, three_d_array=ndim == 3))
+
+    def __sklearn_is_fitted__(self) -> bool:
+        """Whether :meth:`fit` (or :meth:`load`) ran — scikit-learn's ``check_is_fitted``."""
+        return bool(self.__dict__.get("_fitted", False))
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
