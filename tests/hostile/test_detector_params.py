@@ -1,5 +1,6 @@
 """Hostile detector parameters: caught by ``check_params`` without data (as the run-config
-validation does) and by ``fit`` with the very same message, before any training."""
+validation does), by ``set_params`` and by ``fit`` with the very same message, before any
+training."""
 
 from __future__ import annotations
 
@@ -93,6 +94,12 @@ def test_bad_parameters_fail_before_any_data_and_again_at_fit(
     with pytest.raises(ConfigError, match=match) as at_fit:
         make(name, **params).fit(X)
     assert str(at_fit.value) == str(without_data.value)  # one check, one message
+    det = make(name)
+    before = det.get_params()
+    with pytest.raises(ConfigError, match=match) as at_set:
+        det.set_params(**params)
+    assert str(at_set.value) == str(without_data.value)
+    assert det.get_params() == before  # a refused set_params sets nothing
 
 
 @hostile()

@@ -524,3 +524,32 @@ def test_hand_edited_ensemble_member_params_are_refused(tmp_path: Path) -> None:
     with pytest.raises(CorruptDataError, match=r"does not fit a 'ensemble' detector "
                        r"\(ConfigError: knn: k must be an integer, got 'three'"):
         Detector.load(tmp_path / "e")
+
+
+@hostile()
+def test_model_whose_extra_is_not_installed_names_the_extra(templates: dict[str, Path]) -> None:
+    """A genuine ``ae`` model loaded where torch is missing: not "corrupt", not "unknown
+    detector", but the extra to install (torch made missing by an import hook)."""
+    code = f"""
+import sys
+
+class NotInstalled:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "torch":
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+
+sys.meta_path.insert(0, NotInstalled())
+from sciood.detectors import load
+from sciood.errors import CorruptDataError, MissingDependencyError
+try:
+    load({str(templates["ae"])!r})
+except CorruptDataError as exc:
+    raise SystemExit(f"corrupt: {{exc}}")
+except MissingDependencyError as exc:
+    print(exc)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "detector 'ae' needs the optional dependency 'torch'" in proc.stdout
+    assert "pip install 'sciood[ml]'" in proc.stdout
