@@ -13,7 +13,10 @@ Example
 
 from __future__ import annotations
 
-from sciood import errors
+from sciood import (
+    errors,
+    generate,  # the callable module: sciood.generate(...) and its submodules
+)
 from sciood._version import __version__
 from sciood.data.eventset import EventSet
 from sciood.errors import (
@@ -23,7 +26,6 @@ from sciood.errors import (
     NotFittedError,
     SciOODError,
 )
-from sciood.generate import generate  # callable module, see sciood.generate docs
 
 #: Sub-packages and modules imported on first attribute access (``sciood.stats``, …).
 _SUBPACKAGES = ("config", "data", "detectors", "distributed", "evaluate", "io", "metrics",

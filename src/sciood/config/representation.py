@@ -22,7 +22,7 @@ class RepresentationConfig(_Strict):
     @field_validator("features")
     @classmethod
     def _known(cls, value: str | list[str]) -> str | list[str]:
-        from sciood.generate.jets import FEATURES
+        from sciood.reco.features import FEATURES
         from sciood.represent.hlf import FEATURE_SETS
 
         if isinstance(value, str):

@@ -10,6 +10,7 @@ Pythia, FastJet and awkward are imported lazily, only when events are generated.
 
 from __future__ import annotations
 
+import inspect
 import sys
 import types
 from typing import Any
@@ -30,5 +31,8 @@ class _CallableModule(types.ModuleType):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return generate(*args, **kwargs)
 
+
+#: ``inspect.signature(sciood.generate)`` shows the function's parameters, not ``*args``.
+__signature__ = inspect.signature(generate)
 
 sys.modules[__name__].__class__ = _CallableModule
