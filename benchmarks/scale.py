@@ -160,7 +160,7 @@ def synthetic(seed: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def fill_partition(seed: int, n: int, edges: np.ndarray) -> ScoreHistogram:
     y, s, w = synthetic(seed, n)
-    return ScoreHistogram.empty(edges).fill(y, s, w)
+    return ScoreHistogram.empty(edges).fill(y, s, sample_weight=w)
 
 
 def bench_evaluation(args: argparse.Namespace) -> tuple[list[list[Any]], dict[str, Any]]:
@@ -191,8 +191,8 @@ def bench_evaluation(args: argparse.Namespace) -> tuple[list[list[Any]], dict[st
 
 def binning_error(args: argparse.Namespace, edges: np.ndarray) -> list[list[Any]]:
     y, s, w = synthetic(123, args.exact_events)
-    h = ScoreHistogram.empty(edges).fill(y, s, w)
-    c, exact = h.curve(), ranking_curve(y, s, w)
+    h = ScoreHistogram.empty(edges).fill(y, s, sample_weight=w)
+    c, exact = h.curve(), ranking_curve(y, s, sample_weight=w)
     rows = [
         ["AUC", exact.auc(), c.auc(), f"bound {h.auc_error_bound():.1e}"],
         ["max SIC", exact.max_sic(), c.max_sic(), "edge cuts only"],
