@@ -77,7 +77,7 @@ def sculpting(scores: np.ndarray, is_sig: np.ndarray, w: np.ndarray, obs: np.nda
     """(JSD of background obs passing vs failing at ε_S = 0.5, R50, floor of random halves)."""
     from sciood.metrics import sculpting_jsd
 
-    r = sculpting_jsd(obs, scores, np.asarray(is_sig).astype(int), 0.5, 50, sample_weight=w)
+    r = sculpting_jsd(np.asarray(is_sig).astype(int), scores, obs, 0.5, 50, sample_weight=w)
     return r.jsd, r.r50, r.floor
 
 

@@ -77,7 +77,7 @@ def test_until_stops_early(tiny_run, tmp_path):
 
 def test_weakly_supervised_detectors_train_on_background_plus_injection(tiny_run, tmp_path,
                                                                          monkeypatch):
-    from sciood.detectors.base import detector_class
+    from sciood.detectors.registry import detector_class
 
     dets = [TINY["detectors"][0]]
     plain = run(tiny_config(tmp_path / "plain", detectors=dets), quiet=True, until="train")

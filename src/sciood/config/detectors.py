@@ -32,7 +32,7 @@ class DetectorSpec(_Strict):
     @field_validator("name")
     @classmethod
     def _registered(cls, value: str) -> str:
-        from sciood.detectors.base import available
+        from sciood.detectors.registry import available
 
         if value not in available():
             raise ValueError(_unknown("detector", value, available()))
@@ -40,7 +40,7 @@ class DetectorSpec(_Strict):
 
     @model_validator(mode="after")
     def _params(self) -> DetectorSpec:
-        from sciood.detectors.base import detector_class
+        from sciood.detectors.registry import detector_class
 
         cls = detector_class(self.name)
         if self.name == "idealized":
