@@ -337,7 +337,7 @@ def brazil_figure(result: BrazilResult, ax: Axes | None = None) -> Figure:
         ax.set_xlabel("resonance mass [TeV]")
         ax.set_ylabel(f"{100 * result.cl:.0f} % CL limit on {result.quantity} [fb]")
         ax.set_title(
-            f"Gaussian signal, σ_m/m = {result.rel_width:g}, L = {result.luminosity:g} fb⁻¹",
+            f"Gaussian signal, σ_m/m = {result.rel_width:g}, L = {result.luminosity:g} fb$^{-1}$",
             fontsize=11,
         )
         ax.legend(loc="upper right")
