@@ -187,3 +187,13 @@ def test_modules_are_small_or_say_why(path: Path) -> None:
     doc = ast.get_docstring(ast.parse(path.read_text())) or ""
     assert "one piece" in doc, (f"{_module_name(path)} has {n} lines: split it, or say in its "
                                 "docstring why it must be one piece")
+
+
+def test_the_architecture_page_names_every_unit() -> None:
+    """docs/architecture.md stays true: every unit of LAYERS is in its layer table."""
+    page = (SRC.parents[1] / "docs" / "architecture.md").read_text()
+    table = page.split("## The layers", 1)[1].split("\n## ", 1)[0]
+    for unit, layer in LAYERS.items():
+        row = next((r for r in table.splitlines() if f"`{unit}`" in r), None)
+        assert row is not None, f"docs/architecture.md: no layer row names `{unit}`"
+        assert row.startswith(f"| {layer} |"), f"`{unit}` is in layer {layer}: {row}"
