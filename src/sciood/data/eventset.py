@@ -37,6 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sciood import _repr
 from sciood.data import store
 from sciood.errors import CorruptDataError, DataError
 from sciood.io import check_writable
@@ -151,9 +152,35 @@ class EventSet:
     def __len__(self) -> int:
         return self._table.num_rows
 
+    # notebook views: per-class counts without copying columns to numpy
+    def _class_rows(self) -> list[tuple[str, bool, int, float]]:
+        """``(class, is signal, events, Σw)`` per class label, sorted by label."""
+        agg = self._table.select(["label", "is_signal", "weight"]).group_by("label").aggregate(
+            [("is_signal", "any"), ("weight", "count", pc.CountOptions(mode="all")),
+             ("weight", "sum")]).to_pydict()
+        rows = zip(agg["label"], agg["is_signal_any"], agg["weight_count"], agg["weight_sum"],
+                   strict=True)
+        return sorted((str(c), bool(s), int(n), float(w or 0.0)) for c, s, n, w in rows)
+
     def __repr__(self) -> str:
-        classes = ", ".join(f"{k}: {v}" for k, v in self.class_counts().items())
-        return f"EventSet({len(self)} events; {classes}; features={list(self._features)})"
+        rows = self._class_rows()
+        shown = ", ".join(f"{c!r}: {n}" for c, _, n, _ in rows[:6])
+        more = f", … +{len(rows) - 6}" if len(rows) > 6 else ""
+        return (f"EventSet(n={len(self)}, classes={{{shown}{more}}}, "
+                f"Σw={_repr.num(sum(r[3] for r in rows))}, observables={list(self._observables)}"
+                f", features={len(self._features)}, columns={self._table.num_columns})")
+
+    def _repr_html_(self, max_rows: int = 20) -> str:
+        """Notebook view: one line per class (events, Σw), then the column roles."""
+        rows, p = self._class_rows(), _repr.plural
+        title = (f"EventSet: {p(len(self), 'event')}, {p(len(rows), 'class')}, Σw = "
+                 f"{_repr.num(sum(r[3] for r in rows))}, {p(self._table.num_columns, 'column')}")
+        body = [(c, "signal" if s else "background", n, _repr.num(w)) for c, s, n, w in rows]
+        notes = [f"{k}: {_repr.short_list(v, 8)}" for k, v in (
+            ("observables", self._observables), (f"features ({len(self._features)})",
+             self._features), ("provenance", self.provenance))]
+        return _repr.html_table(title, ["class", "kind", "events", "Σw"], body, max_rows=max_rows,
+                                notes=[*notes, f"constituents: {self.has_constituents}"])
 
     @property
     def labels(self) -> np.ndarray:

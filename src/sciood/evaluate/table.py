@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sciood import _repr
 from sciood.errors import ConfigError, DataError, UnknownNameError
 
 __all__ = ["ALL_BACKGROUNDS", "ALL_SIGNALS", "Cell", "ResultTable"]
@@ -99,6 +100,40 @@ class ResultTable:
 
     def __len__(self) -> int:
         return len(self.cells)
+
+    # --- notebook views ------------------------------------------------------------------
+    def _shape(self) -> str:
+        """``"2 signals × 3 backgrounds (+3 inclusive rows)"``."""
+        inclusive = sum(c.signal == ALL_SIGNALS or c.background == ALL_BACKGROUNDS
+                        for c in self.cells)
+        sig = {c.signal for c in self.cells} - {ALL_SIGNALS}
+        bkg = {c.background for c in self.cells} - {ALL_BACKGROUNDS}
+        text = f"{_repr.plural(len(sig), 'signal')} × {_repr.plural(len(bkg), 'background')}"
+        return text + (f" (+{_repr.plural(inclusive, 'inclusive row')})" if inclusive else "")
+
+    def __repr__(self) -> str:
+        return (f"ResultTable({self._shape()}, {_repr.plural(len(self.cells), 'row')}, "
+                f"metrics={_repr.short_list(self.metrics)})")
+
+    def _repr_html_(self, max_rows: int = 30, max_metrics: int = 10) -> str:
+        """Notebook view: one line per row, cells ``value [lo, hi]`` (at most ``max_rows``)."""
+        cols = self.metrics[:max_metrics]
+        rows = [
+            [c.signal, c.background, c.n_signal, c.n_background,
+             *[(_repr.num(v), _repr.interval(lo, hi) if math.isfinite(v) else "")
+               for v, lo, hi in (c.values.get(m, (math.nan,) * 3) for m in cols)]]
+            for c in self.cells
+        ]
+        level = self.meta.get("level")
+        title = f"ResultTable: {self._shape()}" + (
+            f"; [lo, hi] = {_repr.num(100 * level)} % bootstrap interval"
+            if isinstance(level, int | float) else "")
+        notes = [f"{c.signal} vs {c.background}: {n}" for c in self.cells for n in c.notes]
+        if len(self.metrics) > max_metrics:
+            notes.insert(0, f"{len(self.metrics) - max_metrics} more metrics not shown: "
+                         + _repr.short_list(self.metrics[max_metrics:], 8))
+        return _repr.html_table(title, ["signal", "background", "n_S", "n_B", *cols], rows,
+                                notes=notes, max_rows=max_rows)
 
     def cell(self, signal: str, background: str) -> Cell:
         """The row of ``signal`` vs ``background``.

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from sciood import _repr
 from sciood.errors import DataError, StatisticsError
 from sciood.stats.binning import signal_template
 from sciood.stats.limits import LOW_COUNT_THRESHOLD, LimitResult, upper_limit
@@ -74,6 +75,40 @@ class BrazilResult:
     quantity: str
     cl: float = 0.95
     flags: list[str] = field(default_factory=list)
+
+    # --- notebook views ------------------------------------------------------------------
+    def _rows(self) -> list[tuple[float, float, list[float]]]:
+        """``(mass, observed, [−2σ, −1σ, median, +1σ, +2σ])`` per mass [GeV, fb]."""
+        m = np.asarray(self.masses, dtype=float).ravel()
+        obs = np.asarray(self.observed, dtype=float).ravel()
+        exp = np.asarray(self.expected, dtype=float).reshape(5, -1) if np.size(self.expected) \
+            else np.full((5, 0), np.nan)
+        return [(float(m[i]), float(obs[i]) if i < obs.size else math.nan,
+                 [float(x) for x in exp[:, i]] if i < exp.shape[1] else [math.nan] * 5)
+                for i in range(m.size)]
+
+    def _summary(self) -> str:
+        rows, num = self._rows(), _repr.num
+        span = f"{num(rows[0][0])}–{num(rows[-1][0])} GeV" if rows else "no mass"
+        cl = num(100 * self.cl) if isinstance(self.cl, int | float) else "?"
+        return (f"{self.quantity} limits at {cl} % CL, {_repr.plural(len(rows), 'mass')} "
+                f"{span}, L = {num(self.luminosity)} fb⁻¹")
+
+    def __repr__(self) -> str:
+        obs = [r[1] for r in self._rows() if math.isfinite(r[1])]
+        best = f", observed {_repr.num(min(obs))}–{_repr.num(max(obs))} fb" if obs else ""
+        flags = f", {_repr.plural(len(self.flags), 'flag')}" if self.flags else ""
+        return f"BrazilResult({self._summary()}{best}{flags})"
+
+    def _repr_html_(self, max_rows: int = 25) -> str:
+        """Notebook view: one line per mass, limits in fb with the ±1σ / ±2σ bands."""
+        num = _repr.num
+        body = [(num(m), num(o), num(e[2]), _repr.interval(e[1], e[3]),
+                 _repr.interval(e[0], e[4])) for m, o, e in self._rows()]
+        return _repr.html_table(
+            f"BrazilResult: {self._summary()}",
+            ["mass [GeV]", "observed [fb]", "expected [fb]", "±1σ", "±2σ"], body,
+            notes=self.flags, max_rows=max_rows)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly summary (limits in fb, the per-mass methods and flags)."""

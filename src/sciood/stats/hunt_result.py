@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from sciood import _repr
 from sciood.stats.spectrum_fit import BackgroundFit
 
 __all__ = ["HuntResult"]
@@ -121,6 +122,75 @@ class HuntResult:
     low_counts: bool = False
     flags: list[str] = field(default_factory=list)
     timing_s: float = 0.0
+
+    # --- notebook views ------------------------------------------------------------------
+    def _global_z_error(self) -> float | None:
+        """±1σ of the global Z from the toy error of its p-value: ``σ_Z = σ_p / φ(Z)``."""
+        z, dp = self.global_z_observed, self.global_p_error
+        if z is None or dp is None or not (math.isfinite(z) and math.isfinite(dp)) or dp <= 0:
+            return None
+        density = math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+        return dp / density if density > 0 else None
+
+    def _where(self) -> str:
+        """``"best mass 3500 ± 40 GeV"``, else the best window."""
+        if self.best_mass is not None and math.isfinite(self.best_mass):
+            return f"best mass {_repr.pm(self.best_mass, self.best_mass_error)} GeV"
+        lo, hi = (*self.best_window, math.nan, math.nan)[:2]
+        return f"best window {_repr.num(lo)}–{_repr.num(hi)} GeV"
+
+    def _global(self) -> str:
+        if self.global_z_observed is None or self.global_method == "none":
+            return "global Z not computed"
+        err = self._global_z_error()
+        z = (_repr.pm(self.global_z_observed, err) if err is not None
+             else _repr.zval(self.global_z_observed))
+        return (f"global Z={z} "
+                f"({self.global_method})")
+
+    def __repr__(self) -> str:
+        flags = f", {_repr.plural(len(self.flags), 'flag')}" if self.flags else ""
+        return (f"HuntResult(method={self.method!r}, {self._where()}, "
+                f"local Z={_repr.zval(self.local_z_observed)}, {self._global()}, "
+                f"model {self.model}{flags})")
+
+    def _repr_html_(self) -> str:
+        """Notebook view: the hunt's numbers in one (quantity, value) table, flags below."""
+        num, pm = _repr.num, _repr.pm
+        edges = np.asarray(self.edges, dtype=float)
+        span = (f"{num(edges[0])}–{num(edges[-1])} GeV, {edges.size - 1} bins"
+                if edges.size > 1 else "—")
+        cut = ("none (observable only)" if self.cut_eff_b is None and self.cut_threshold is None
+               else f"ε_B = {num(self.cut_eff_b)} (score > {num(self.cut_threshold)})")
+        fit, gz_err = self.background_fit, self._global_z_error()
+        toys = f"{self.n_toys} toys" + (f", {self.n_toys_failed} failed"
+                                        if self.n_toys_failed else "")
+        sculpted = {None: "not checked", True: "SCULPTED", False: "no"}.get(
+            self.sculpting_flag, str(self.sculpting_flag))
+        pairs = [
+            ("method / background model", f"{self.method} / {self.model}"),
+            ("observable range", span),
+            ("cut on the score", cut),
+            ("events after the cut", self.n_events_after_cut),
+            ("best window [GeV]", " – ".join(num(x) for x in self.best_window) or "—"),
+            ("best mass [GeV]", pm(self.best_mass, self.best_mass_error)),
+            ("fitted signal at best mass", pm(self.best_signal, self.best_signal_error)),
+            ("local Z observed", (_repr.zval(self.local_z_observed, 2),
+                                  f"p = {num(self.local_p_observed, 2)}")),
+            ("local Z expected (Asimov)", _repr.zval(self.local_z_expected, 2)),
+            ("global Z", (pm(self.global_z_observed, gz_err) if gz_err is not None
+                          else _repr.zval(self.global_z_observed, 2),
+                          f"{self.global_method}, {toys}")),
+            ("BumpHunter t / global p", f"{num(self.bumphunter_t)} / "
+                                        f"{num(self.bumphunter_global_p, 2)}"),
+            ("largest fake bump Z (sculpting)", (_repr.zval(self.fake_bump_z, 2),
+                                                 f"sculpted: {sculpted}")),
+            ("background fit χ²/ndf", (f"{num(getattr(fit, 'chi2', None))}/"
+                                       f"{getattr(fit, 'ndf', '—')}",
+                                       f"p = {num(getattr(fit, 'p_value', None), 2)}")),
+        ]
+        title = f"HuntResult: {self._where()}, {self._global()}"
+        return _repr.html_kv(title, pairs, notes=self.flags)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly summary (per-window arrays as lists, NaN as None)."""

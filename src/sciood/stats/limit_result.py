@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from sciood import _repr
+
 __all__ = ["LimitResult"]
 
 
@@ -75,6 +77,47 @@ class LimitResult:
     background_in_window: float = float("nan")
     workspace_observed: float = float("nan")
     workspace_expected: float = float("nan")
+
+    # --- notebook views ------------------------------------------------------------------
+    def _band(self) -> list[float]:
+        """The five expected limits (−2σ … +2σ), NaN-padded if the band is short or missing."""
+        band = np.asarray(self.expected_band if self.expected_band is not None else [],
+                          dtype=float).ravel().tolist()
+        return (band + [math.nan] * 5)[:5]
+
+    def __repr__(self) -> str:
+        band = self._band()
+        cl = _repr.num(100 * self.cl) if isinstance(self.cl, int | float) else "?"
+        expected = _repr.ci(self.expected, band[1], band[3])
+        return (f"LimitResult(μ < {_repr.pm(self.observed, self.observed_error)} at {cl} % CL, "
+                f"expected {expected}, {self.method}, {self.model}"
+                + (f", {_repr.plural(len(self.flags), 'flag')})" if self.flags else ")"))
+
+    def _repr_html_(self) -> str:
+        """Notebook view: observed and expected limits on ``mu`` and on signal events."""
+        band = self._band()
+        scale = self.signal_total if self.signal_total and math.isfinite(self.signal_total) \
+            else math.nan
+
+        def row(name: str, mu: float, err: float | None = None) -> list[str]:
+            return [name, _repr.pm(mu, err), _repr.pm(mu * scale, None if err is None
+                                                       else err * scale)]
+
+        rows = [
+            row("observed", self.observed, self.observed_error),
+            row("expected (median)", self.expected),
+            *(row(f"expected {s}", band[i]) for i, s in ((1, "−1σ"), (3, "+1σ"),
+                                                          (0, "−2σ"), (4, "+2σ"))),
+            row("best fit μ̂", self.mu_hat, self.mu_hat_error),
+        ]
+        if math.isfinite(self.workspace_observed):
+            rows.append(row("sideband workspace (pyhf)", self.workspace_observed))
+        cl = _repr.num(100 * self.cl) if isinstance(self.cl, int | float) else "?"
+        title = (f"LimitResult: {cl} % CL CLs upper limit, "
+                 f"{self.method}" + (f" ({self.n_toys} toys)" if self.n_toys else "")
+                 + f", {self.model} model; background under the signal "
+                 f"{_repr.num(self.background_in_window)}")
+        return _repr.html_table(title, ["", "μ", "signal events"], rows, notes=self.flags)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly summary (without the workspace)."""
