@@ -1,0 +1,5 @@
+"""``python -m sciood.cli``: the ``sciood`` command."""
+
+from sciood.cli import main
+
+main()
