@@ -90,8 +90,11 @@ def test_the_wheel_carries_the_demo_config_the_licence_and_the_type_marker(
     (wheel,) = tmp_path.glob("sciood-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "sciood/examples/demo.yaml" in names
+    assert {"sciood/cli/__init__.py", "sciood/cli/__main__.py"} <= set(names)  # `sciood`
     assert "sciood/py.typed" in names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), names[-8:]
+    entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    assert "sciood = sciood.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     text = zipfile.ZipFile(wheel).read(metadata).decode()
     assert "Requires-Python: >=3.11" in text and "License-Expression: BSD-3-Clause" in text
