@@ -176,3 +176,37 @@ def test_the_two_forms_are_told_apart(tiny, tmp_path, monkeypatch) -> None:
     assert seen["out"] == tmp_path / "run" and seen["workers"] == 2
     res = _invoke("score", cfg, "--tree", "Events")
     assert res.exit_code == 2 and "belong to `sciood score MODEL INPUT" in _text(res)
+
+
+LHCO = Path(__file__).parent / "fixtures" / "adapters" / "lhco_features_pandas.h5"
+
+
+def test_an_lhco_features_file_is_read_in_its_own_layout(tmp_path) -> None:
+    pytest.importorskip("h5py")
+    from sciood.data.adapters import read_lhco_features
+
+    events = read_lhco_features(LHCO)  # mj1, tau21_j1, ... derived from the per-jet columns
+    det = make("iforest", n_estimators=10, features=["mj1", "tau21_j1", "mj2"], seed=0)
+    det.fit(events).save(tmp_path / "model")
+    res = _invoke("score", tmp_path / "model", LHCO, "--out", tmp_path, "-q")
+    assert res.exit_code == 0, res.output
+    got = pq.read_table(tmp_path / "lhco_features_pandas.scores.parquet").to_pydict()
+    assert got["entry"] == list(range(len(events)))
+    np.testing.assert_array_equal(got["score_iforest"], det.score(events))
+
+    soft_drop = make("iforest", n_estimators=10, features=["mj1_sd", "mj1"], seed=0)
+    events_sd = events.with_columns(mj1_sd=events.column("mj1"))
+    soft_drop.fit(events_sd).save(tmp_path / "sd")
+    res = _invoke("score", tmp_path / "sd", LHCO, "--out", tmp_path / "sd.parquet")
+    assert res.exit_code == 2
+    assert "lacks the column(s) ['mj1_sd']" in _text(res) and "LHC Olympics" in _text(res)
+
+
+def test_a_constituent_model_on_a_flat_file_is_refused_with_the_way_out(tiny) -> None:
+    from sciood.cli.score_files import read_for_model
+    from sciood.errors import ConfigError
+
+    det = load(tiny["model"])
+    with pytest.raises(ConfigError, match="builds its inputs from jet constituents") as info:
+        read_for_model(det, tiny["model"], tiny["parquet"], None)  # needed None: constituents
+    assert "score that store" in str(info.value)
