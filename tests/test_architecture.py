@@ -22,7 +22,7 @@ TOP = "sciood"
 
 #: Layer of every top-level unit of ``sciood`` (a sub-package or a module); bottom = 0.
 LAYERS: dict[str, int] = {
-    "errors": 0, "_compat": 0, "_version": 0,
+    "errors": 0, "_compat": 0, "_version": 0, "_repr": 0,
     "io": 1, "safe_yaml": 1,
     "distributed": 2,
     "reco": 3,
