@@ -20,7 +20,8 @@ current working directory, like every other sciood command.
 One module per section (imports point down): :mod:`~sciood.config.base` (strict models,
 safe names) → :mod:`~sciood.config.data`, :mod:`~sciood.config.representation`,
 :mod:`~sciood.config.detectors`, :mod:`~sciood.config.evaluation`,
-:mod:`~sciood.config.statistics`, :mod:`~sciood.config.compute` →
+:mod:`~sciood.config.statistics`, :mod:`~sciood.config.compute` (and
+:mod:`~sciood.config.source` under ``data``) →
 :mod:`~sciood.config.run` (:class:`RunConfig`) → :mod:`~sciood.config.loading`
 (:func:`parse_config`, :func:`load_config`).  Validation imports the stages below the
 config (detectors, evaluate, generate, represent, stats) to check names against them.
@@ -47,6 +48,7 @@ from sciood.config.evaluation import EvaluationConfig, WorkingPoints
 from sciood.config.loading import load_config, parse_config
 from sciood.config.representation import RepresentationConfig
 from sciood.config.run import RunConfig
+from sciood.config.source import JetsConfig, SourceConfig, SourceFile
 from sciood.config.statistics import StatisticsConfig
 
 __all__ = [
@@ -66,3 +68,5 @@ __all__ = [
 
 #: Also importable from here, as before the split (not in ``__all__``).
 _ALSO = (NAME_MAX, LaxPath, Variant, check_path_name)
+#: The ``data.source`` section's models (``sciood.config.source``; not in ``__all__``).
+_SOURCE = (JetsConfig, SourceConfig, SourceFile)

@@ -11,6 +11,7 @@ from pydantic import (
 )
 
 from sciood.config.base import LaxPath, Variant, _Strict, check_path_name
+from sciood.config.source import SourceConfig
 from sciood.errors import ConfigError
 
 __all__ = ["DataConfig", "InjectionConfig"]
@@ -24,16 +25,22 @@ class InjectionConfig(_Strict):
 
 
 class DataConfig(_Strict):
-    """Which events to generate and how to split them.
+    """Which events to generate (or read) and how to split them.
 
-    ``background`` and ``signals`` map process names to the number of *selected* events of the
+    Either ``source`` (the user's files, :class:`~sciood.config.source.SourceConfig`) or
+    ``background`` and ``signals`` (generated processes), not both.  ``background`` and
+    ``signals`` map process names to the number of *selected* events of the
     ``sim`` variant; every other variant gets a test set of the same size as the ``sim`` test
     split.  Datasets are generated into ``cache_dir`` (one directory per process, variant and
     generation settings) and reused by every run that asks for the same sample.
     """
 
-    background: dict[str, int] = Field(description="Background process -> events.")
-    signals: dict[str, int] = Field(description="Signal process -> events.")
+    background: dict[str, int] = Field(default_factory=dict,
+                                       description="Background process -> events.")
+    signals: dict[str, int] = Field(default_factory=dict,
+                                    description="Signal process -> events.")
+    source: SourceConfig | None = Field(default=None,
+                                        description="Read these files instead of generating.")
     injection: InjectionConfig | None = None
     variants: list[Variant] = Field(default_factory=lambda: list[Variant](["sim"]))
     seed: int = Field(default=1, ge=0)
@@ -67,10 +74,45 @@ class DataConfig(_Strict):
             )
         return ["sim", *[v for v in value if v != "sim"]]
 
+    def signal_names(self) -> list[str]:
+        """Signal processes (generated) or signal classes (``source``), in config order."""
+        return list(self.source.signal) if self.source is not None else list(self.signals)
+
+    def class_of(self, process: str) -> str:
+        """The class label of a process (``source``: the class itself)."""
+        if self.source is not None:
+            return process
+        from sciood.generate.processes import get_process, load_process_file
+
+        extra = load_process_file(self.process_file) if self.process_file else None
+        return get_process(process, extra=extra).class_name
+
+    def _check_source(self, source: SourceConfig) -> None:
+        problems = []
+        if self.background or self.signals:
+            problems.append("data: give either data.source (your files) or data.background and "
+                            "data.signals (generated processes), not both")
+        if self.variants != ["sim"]:
+            problems.append(f"data.variants: {self.variants[1:]} are generator variants; a "
+                            "data.source run has one variant (its files); remove data.variants")
+        if self.process_file is not None or self.mpi is not None:
+            problems.append("data.process_file / data.mpi configure generation; remove them "
+                            "from a data.source run")
+        inj = self.injection
+        if inj is not None and inj.process not in source.signal:
+            problems.append(f"data.injection.process: {inj.process!r} is not in "
+                            f"data.source.signal ({', '.join(source.signal)})")
+        if problems:
+            raise ValueError("\n".join(problems))
+
     @model_validator(mode="after")
     def _processes(self) -> DataConfig:
+        if self.source is not None:
+            self._check_source(self.source)
+            return self
         if not self.background:
-            raise ValueError("data.background is empty; name at least one background process")
+            raise ValueError("data.background is empty; name at least one background process "
+                             "(or read your files with data.source)")
         if not self.signals:
             raise ValueError(
                 "data.signals is empty; name at least one signal process (evaluation needs one)"

@@ -59,7 +59,16 @@ class RunConfig(_Strict):
         if stat is not None and stat not in labels:
             raise ValueError(f"statistics.detector: {stat!r} is not a detector label of this "
                              f"run; valid: {', '.join(labels)}")
-        if self.evaluation.classes is not None:
+        src = self.data.source
+        if src is not None and src.luminosity_fb is not None:
+            lumi = self.statistics.luminosity
+            if lumi is not None and lumi != src.luminosity_fb:
+                raise ValueError(f"statistics.luminosity ({lumi}) and data.source.luminosity_fb "
+                                 f"({src.luminosity_fb}) differ; give one of them")
+            if lumi is None:
+                self.statistics.luminosity = src.luminosity_fb
+        if self.evaluation.classes is not None and src is None:
+            # with data.source the classes are known once the files are read (pipeline.data)
             self._check_classes(self.evaluation.classes)
         return self
 

@@ -1,5 +1,11 @@
 """Stages *generate* and *split*: the run's events.
 
+With ``data.source`` the *generate* stage reads the user's files instead
+(:func:`read_source`): every file through :func:`sciood.data.adapters.source.read_source_file`,
+one sample per class, stored in ``data.cache_dir/source-<key>/<class>/`` (the key: the files'
+SHA-256 and the section), weights ``σ_class / N_class`` per fb⁻¹ when
+``cross_sections_fb`` is given.  Everything after that is the same as for generated samples.
+
 *generate* asks :func:`sciood.generate` for every (process, variant) sample.  Samples live in
 ``data.cache_dir``, one directory per process, variant and generation settings, so any run
 asking for the same sample reuses it (``sciood.generate`` itself re-reads a complete dataset
@@ -36,6 +42,7 @@ from sciood.pipeline.cache import StageRecord, deterministic, stage_dir, stage_k
 from sciood.pipeline.compute import Compute
 from sciood.pipeline.progress import Progress
 from sciood.pipeline.rundir import is_write_error, output_error
+from sciood.pipeline.source import read_source, source_summary_row
 
 __all__ = ["Sample", "SplitOutput", "content_key", "generate_samples", "split_samples",
            "test_size"]
@@ -121,6 +128,9 @@ def generate_samples(cfg: RunConfig, progress: Progress, compute: Compute,
     from sciood.generate import generate
 
     d = cfg.data
+    if d.source is not None:
+        return [Sample(c, "sim", n, path, sha256_file(path / store.MANIFEST_NAME),
+                       content_key(path)) for c, n, path in read_source(cfg, progress, records)]
     samples = []
     for process, variant, n in _requests(cfg):
         out = _sample_dir(cfg, process, variant, n)
@@ -172,6 +182,10 @@ def _summary_rows(samples: list[Sample], train_fraction: float) -> list[dict[str
         es = s.load()
         n_test = test_size(len(es), train_fraction) if s.variant == "sim" else len(es)
         prov = es.provenance
+        if "source" in prov and isinstance(prov["source"], dict):
+            rows.append(source_summary_row(s.process, s.variant, s.manifest_sha256, s.path, es,
+                                           len(es) - n_test, n_test))
+            continue
         proc = prov.get("process", {})
         rows.append({
             "process": s.process, "label": proc.get("label", s.process),

@@ -63,7 +63,8 @@ def _git_commit() -> str | None:
 
 
 def provenance(cfg: RunConfig, records: list[StageRecord]) -> dict[str, Any]:
-    """Versions, seeds, git commit, host, config hash, stage keys and timings."""
+    """Versions, seeds, git commit, host, config hash, stage keys and timings; with
+    ``data.source`` also ``data_source``: every input file's path and SHA-256."""
     from sciood._version import __version__
 
     versions = {"sciood": __version__, "python": sys.version.split()[0]}
@@ -72,7 +73,7 @@ def provenance(cfg: RunConfig, records: list[StageRecord]) -> dict[str, Any]:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             continue
-    return {
+    out: dict[str, Any] = {
         "versions": versions,
         "git_commit": _git_commit(),
         "host": platform.node(),
@@ -83,6 +84,12 @@ def provenance(cfg: RunConfig, records: list[StageRecord]) -> dict[str, Any]:
                   "statistics": cfg.statistics.seed},
         "stages": [r.to_dict() for r in records],
     }
+    if cfg.data.source is not None:  # the input files instead of a generator card
+        from sciood.pipeline.source import source_files
+
+        out["data_source"] = {"files": source_files(cfg.data.source),
+                              "format": cfg.data.source.format}
+    return out
 
 
 def _headline(r: DetectorResult) -> dict[str, dict[str, float | None]]:
@@ -114,7 +121,21 @@ def build_results(cfg: RunConfig, prov: dict[str, Any], data: list[dict[str, Any
                   test_events: dict[str, int], models: list[TrainedModel],
                   results: list[DetectorResult], hunt: dict[str, Any] | None,
                   notes: list[str]) -> dict[str, Any]:
-    """The ``results.json`` document (strict JSON: NaN/inf become ``null``)."""
+    """The ``results.json`` document (strict JSON: NaN/inf become ``null``).
+
+    With ``data.source.write_scores`` the scores of every detector
+    are written beside each input file first (:func:`sciood.pipeline.scores_out.write_back_scores`;
+    so they are rewritten whenever the report is) and listed under ``data.scores_written``.
+    """
+    data_block: dict[str, Any] = {"samples": data, "test_events": test_events}
+    src = cfg.data.source
+    if src is not None:
+        data_block["source_files"] = prov.get("data_source", {}).get("files", [])
+        if src.write_scores:
+            from sciood.pipeline.scores_out import write_back_scores
+
+            data_block["scores_written"] = write_back_scores(cfg, models,
+                                                             cfg.run_dir / "split")
     return clean_json({
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
@@ -123,7 +144,7 @@ def build_results(cfg: RunConfig, prov: dict[str, Any], data: list[dict[str, Any
         "config_sha256": prov["config_sha256"],
         "config": cfg.to_dict(),
         "provenance": prov,
-        "data": {"samples": data, "test_events": test_events},
+        "data": data_block,
         "detectors": [_detector_block(m, r) for m, r in zip(models, results, strict=True)],
         "statistics": hunt,
         "notes": notes,

@@ -237,6 +237,7 @@ def _process_chunk(path: Path, key: str, lo: int, hi: int, selection: Selection,
     part = {k: jb.columns[k] for k in ("mjj", "lead_pt", *FEATURES)}
     if has_label:
         part["label"] = matrix[jb.selected, -1]
+    part["entry"] = lo + np.asarray(jb.selected, dtype=np.int64)
     return part, (jb.constituents if keep_constituents else {})
 
 
@@ -287,6 +288,7 @@ def read_lhco_lowlevel(
     -------
     EventSet
         Observable ``mjj``; features :data:`sciood.reco.features.FEATURES`; ``lead_pt``;
+        ``entry`` (int64: the event's row in the file, for writing scores back);
         labels ``qcd`` / ``xy_qqqq`` (``data`` without a label column); weight 1.0.
 
     Raises
@@ -343,7 +345,8 @@ def read_lhco_lowlevel(
         raise DataError(f"no event of {str(path)!r} rows [{lo}, {hi}) passes the selection "
                         f"{selection}; loosen leading_pt_min / jet_eta_max")
     cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    extra: dict[str, pa.Array] = {"lead_pt": pa.array(cols.pop("lead_pt"))}
+    extra: dict[str, pa.Array] = {"lead_pt": pa.array(cols.pop("lead_pt")),
+                                  "entry": pa.array(cols.pop("entry"))}
     for jet in (1, 2):
         for coord in ("pt", "eta", "phi"):
             if f"j{jet}_{coord}" in const:

@@ -15,8 +15,9 @@ __all__ = ["build"]
 
 def build(inputs: ReportInputs, fig: FigureBlocks) -> str:
     """The ``data`` section's HTML body."""
-    parts = [how("Processes per variant: signal or background, number of test events and "
-                 "the sum of weights (expected events per fb⁻¹ for generated samples).")]
+    parts = [how("Processes (or, for a run on your files, classes) per variant: signal or "
+                 "background, number of test events and the sum of weights (expected events "
+                 "per fb⁻¹ for generated samples and cross-section-normalised files).")]
     if inputs.data_summary is not None and len(inputs.data_summary):
         parts.append(df_table(inputs.data_summary))
     else:
@@ -31,6 +32,8 @@ def build(inputs: ReportInputs, fig: FigureBlocks) -> str:
         left=[0, 5]))
     for name, es in inputs.test_sets.items():
         if es.provenance:
-            parts.append(f"<details><summary>generator / detector card of the {esc(name)} "
+            what = ("source files" if isinstance(es.provenance.get("source"), dict)
+                    else "generator / detector card")
+            parts.append(f"<details><summary>{what} of the {esc(name)} "
                          f"test set</summary><pre>{esc(to_json(es.provenance))}</pre></details>")
     return "".join(parts)

@@ -1,4 +1,8 @@
-"""The provenance section: run provenance, resolved configuration, report environment."""
+"""The provenance section: run provenance, resolved configuration, report environment.
+
+A run on the user's files (``data.source``) lists the input files with their SHA-256 first,
+where a generated run's provenance names the generator (in the data section's cards).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sciood.report.markup import esc, how, to_json
+from sciood.report.markup import esc, how, html_table, to_json
 
 if TYPE_CHECKING:
     from sciood.report.inputs import ReportInputs
@@ -28,6 +32,19 @@ def build(inputs: ReportInputs, fig: FigureBlocks) -> str:
            "report written": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
     return (how("Everything needed to reproduce the run: versions, seeds, stage cache keys, "
                 "data hashes and timings, and the resolved configuration.") +
-            "<h3>Run</h3><pre>" + esc(to_json(inputs.provenance)) + "</pre>"
+            _input_files(inputs) + "<h3>Run</h3><pre>" + esc(to_json(inputs.provenance)) + "</pre>"
             "<h3>Configuration</h3><pre>" + esc(to_json(inputs.config)) + "</pre>"
             "<h3>Report environment</h3><pre>" + esc(to_json(env)) + "</pre>")
+
+
+def _input_files(inputs: ReportInputs) -> str:
+    """The ``data.source`` input files: path, SHA-256, size (empty for generated runs)."""
+    source = (inputs.provenance or {}).get("data_source")
+    if not isinstance(source, dict) or not source.get("files"):
+        return ""
+    rows = [[esc(str(f.get("path"))), f"<code>{esc(str(f.get('sha256')))}</code>",
+             esc(str(f.get("bytes", "")))] for f in source["files"]]
+    return ("<h3>Input files</h3>" +
+            how("The events were read from these files (data.source), not generated; the "
+                "SHA-256 identifies the exact bytes.") +
+            html_table(["file", "SHA-256", "bytes"], rows, left=2))
