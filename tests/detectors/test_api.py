@@ -10,12 +10,18 @@ import pytest
 
 #: module -> its exact ``__all__`` (equality, not a superset: a new public name is a decision)
 PUBLIC = {
-    "sciood.detectors": ["Detector", "available", "check_params", "load", "make", "register"],
+    "sciood.detectors": ["Detector", "as_pyod", "available", "check_params", "load", "make",
+                         "register"],
     "sciood.detectors.base": ["MODEL_FORMAT", "TRUSTED_SKOPS_TYPES", "Detector", "available",
                               "check_params", "load", "make", "register"],
     "sciood.detectors.contract": ["Detector", "load"],
-    "sciood.detectors.registry": ["BUILTIN", "ENTRY_POINT_GROUP", "available",
-                                  "detector_class", "make", "register"],
+    "sciood.detectors.registry": ["BUILTIN", "ENTRY_POINT_GROUP", "PYOD_LISTED", "PYOD_PREFIX",
+                                  "available", "detector_class", "make", "register"],
+    "sciood.detectors.pyod_adapter": ["LISTED", "PREFIX", "PyODDetector", "pyod_class",
+                                      "pyod_detector_class", "pyod_models"],
+    "sciood.detectors.pyod_api": ["PyODView", "as_pyod"],
+    "sciood.detectors.pyod_ecdf": ["ECDF_MODELS", "EcdfState", "ecdf_scores"],
+    "sciood.detectors.pyod_state": ["REFIT_ON_LOAD", "SCRATCH", "get_state", "set_state"],
     "sciood.detectors.params": ["COUNT_PARAMS", "NONNEGATIVE_PARAMS", "POSITIVE_PARAMS",
                                 "canonical", "check_base_params", "check_class_params",
                                 "check_params", "extra_params"],
@@ -50,10 +56,11 @@ def test_weights_are_keyword_only_sample_weight() -> None:
     from sciood.detectors import Detector
     from sciood.detectors.classical import weighted_resample
     from sciood.detectors.decorrelate import distance_correlation_sq
+    from sciood.detectors.pyod_api import PyODView
     from sciood.detectors.weak import sample_observable
 
     for fn in (Detector.fit, Detector.fit_score, weighted_resample, distance_correlation_sq,
-               sample_observable):
+               sample_observable, PyODView.fit):
         p = inspect.signature(fn).parameters["sample_weight"]
         assert p.kind is p.KEYWORD_ONLY, fn.__qualname__
     assert list(inspect.signature(Detector.fit).parameters)[:3] == ["self", "X", "y"]
@@ -64,7 +71,9 @@ def test_weights_are_keyword_only_sample_weight() -> None:
 @pytest.mark.parametrize("module", ["sciood.detectors", "sciood.detectors.registry",
                                     "sciood.detectors.params", "sciood.detectors.inputs",
                                     "sciood.detectors.sklearn_parts",
-                                    "sciood.detectors.contract", "sciood.detectors.classical"])
+                                    "sciood.detectors.contract", "sciood.detectors.classical",
+                                    "sciood.detectors.pyod_api",
+                                    "sciood.detectors.pyod_adapter"])
 def test_doc_examples_run(module: str) -> None:
     mod = importlib.import_module(module)
     result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)

@@ -45,12 +45,18 @@ FAST: dict[str, dict[str, Any]] = {
     "idealized": {"epochs": 2},
     "cathode": {"epochs": 2, "flow_epochs": 2, "flow_transforms": 2, "flow_hidden": [16, 16]},
     "anode": {"flow_epochs": 2, "flow_transforms": 2, "flow_hidden": [16, 16], "n_grid": 4},
+    # PyOD's fit takes no weights and the contract sample is weighted: train on a resample
+    "pyod:COPOD": {"weighting": "resample"},
+    "pyod:ECOD": {"weighting": "resample"},
+    "pyod:IForest": {"weighting": "resample", "n_estimators": 20},
+    "pyod:KNN": {"weighting": "resample"},
 }
 
 EXPECTED = {
     "ae", "vae", "flow", "svdd", "supervised", "oe_vae", "msp", "energy", "set_ae",
     "image_ae", "iforest", "knn", "gmm", "mahalanobis", "ensemble", "mc_dropout", "per_jet",
     "cwola", "idealized", "cathode", "anode",
+    "pyod:COPOD", "pyod:ECOD", "pyod:IForest", "pyod:KNN",
 }
 
 

@@ -17,12 +17,17 @@ __all__ = ["DetectorSpec"]
 
 
 class DetectorSpec(_Strict):
-    """One detector: a registry name, its parameters and an optional unique label."""
+    """One detector: a registry name, its parameters and an optional unique label.
+
+    ``name`` is one of :func:`sciood.detectors.available` or any ``pyod:<ClassName>`` of
+    PyOD (docs/detectors.md, "PyOD detectors").
+    """
 
     name: str
     params: dict[str, Any] = Field(default_factory=dict)
     label: str | None = Field(default=None, description="Name in the report and of its "
-                              "directories (RUN/models/<label>); default `name`.")
+                              "directories (RUN/models/<label>); default `name`, with ':' "
+                              "replaced by '-' (`pyod:ECOD` -> `pyod-ECOD`).")
 
     @field_validator("label")
     @classmethod
@@ -32,8 +37,15 @@ class DetectorSpec(_Strict):
     @field_validator("name")
     @classmethod
     def _registered(cls, value: str) -> str:
-        from sciood.detectors.registry import available
+        from sciood.detectors.registry import PYOD_PREFIX, available, detector_class
+        from sciood.errors import UnknownNameError
 
+        if value.startswith(PYOD_PREFIX):  # any PyOD class, not only the listed ones
+            try:
+                detector_class(value)
+            except UnknownNameError as exc:
+                raise ValueError(str(exc)) from None
+            return value
         if value not in available():
             raise ValueError(_unknown("detector", value, available()))
         return value
@@ -67,5 +79,6 @@ class DetectorSpec(_Strict):
 
     @property
     def key(self) -> str:
-        """The unique label of this detector in a run."""
-        return self.label or self.name
+        """The unique label of this detector in a run (it names a directory, so a ``:`` of a
+        ``pyod:<ClassName>`` name becomes ``-``)."""
+        return self.label or self.name.replace(":", "-")

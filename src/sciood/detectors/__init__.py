@@ -8,7 +8,9 @@ True
 The contract (fit / score / decision_function / fit_score / get_params / set_params / save /
 load) is :class:`Detector` in :mod:`sciood.detectors.contract`; names are resolved by
 :mod:`sciood.detectors.registry` (built-in table, :func:`register`, ``sciood.detectors``
-entry points); docs/detectors.md describes every family.
+entry points); docs/detectors.md describes every family.  Any PyOD detector is
+``make("pyod:<ClassName>")`` (:mod:`sciood.detectors.pyod_adapter`), and :func:`as_pyod`
+puts a sciood detector behind PyOD's API (:mod:`sciood.detectors.pyod_api`).
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from typing import Any
 
 from sciood.detectors.contract import Detector, load
 from sciood.detectors.params import check_params
+from sciood.detectors.pyod_api import as_pyod
 from sciood.detectors.registry import available, make, register
 
-__all__ = ["Detector", "available", "check_params", "load", "make", "register"]
+__all__ = ["Detector", "as_pyod", "available", "check_params", "load", "make", "register"]
 
 
 def __getattr__(name: str) -> Any:

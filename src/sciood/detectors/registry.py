@@ -18,6 +18,12 @@ Three sources, looked up in this order:
    Entry points are read from the installed distributions' metadata when a name is not
    found in (1) or (2), and by :func:`available`; the module is imported only by
    :func:`make` / :func:`detector_class`.
+4. **PyOD detectors**: any name ``pyod:<ClassName>`` is PyOD's ``pyod.models`` class of that
+   name, wrapped by :mod:`sciood.detectors.pyod_adapter` (built and imported on first use).
+   :func:`available` lists the documented, contract-tested subset :data:`PYOD_LISTED`;
+   every other PyOD class works with :func:`make` all the same.  Without PyOD installed,
+   ``make("pyod:...")`` raises :class:`~sciood.errors.MissingDependencyError` naming
+   ``pip install 'sciood[pyod]'``.
 
 Name clashes (docs/detectors.md, "Registering a detector"): built-in names are reserved — an
 entry point that reuses one is ignored with a logged warning, and :func:`register` refuses it
@@ -49,7 +55,8 @@ from sciood.errors import ConfigError, MissingDependencyError, UnknownNameError
 if TYPE_CHECKING:  # annotations only: the contract module imports nothing from here
     from sciood.detectors.contract import Detector
 
-__all__ = ["BUILTIN", "ENTRY_POINT_GROUP", "available", "detector_class", "make", "register"]
+__all__ = ["BUILTIN", "ENTRY_POINT_GROUP", "PYOD_LISTED", "PYOD_PREFIX", "available",
+           "detector_class", "make", "register"]
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +89,17 @@ BUILTIN: dict[str, str] = {
     "anode": "sciood.detectors.weak:Anode",
 }
 
+#: Prefix of the PyOD detectors (``pyod:ECOD``); the classes come from ``pyod.models``.
+PYOD_PREFIX = "pyod:"
+#: The PyOD detectors :func:`available` lists (and the contract test covers): fast,
+#: batch-invariant, savable without pickle (docs/detectors.md, "PyOD detectors").  Kept equal
+#: to :data:`sciood.detectors.pyod_adapter.LISTED` (tested).
+PYOD_LISTED: tuple[str, ...] = ("pyod:COPOD", "pyod:ECOD", "pyod:IForest", "pyod:KNN")
+
 #: Optional third-party modules -> the sciood extra that installs them (pyproject.toml).
 DEPENDENCY_EXTRAS: dict[str, str] = {
     "torch": "ml", "zuko": "ml", "sklearn": "ml", "skops": "ml", "safetensors": "ml",
+    "pyod": "pyod",
 }
 
 #: The qualified name every detector class must derive from (checked without importing it).
@@ -135,6 +150,9 @@ def register(name: str) -> Callable[[type[D]], type[D]]:
 
     def deco(cls: type[D]) -> type[D]:
         target = _target(cls)
+        if isinstance(name, str) and name.startswith(PYOD_PREFIX):
+            raise ConfigError(f"detector names starting with {PYOD_PREFIX!r} are PyOD's "
+                              f"classes; register {target} under another name")
         if name in BUILTIN and BUILTIN[name] != target:
             raise ConfigError(f"detector name {name!r} is a built-in sciood detector "
                               f"({BUILTIN[name]}); register {target} under another name")
@@ -156,12 +174,15 @@ def register(name: str) -> Callable[[type[D]], type[D]]:
 
 
 def available() -> list[str]:
-    """Every known detector name, sorted: built-in, registered and entry-point ones.
+    """Every known detector name, sorted: built-in, registered and entry-point ones, and the
+    listed PyOD detectors (:data:`PYOD_LISTED`; any other ``pyod:<ClassName>`` works with
+    :func:`make` but is not listed — PyOD's whole zoo is not imported to list it).
 
     Nothing is imported: a listed name whose optional dependency is missing raises
     :class:`~sciood.errors.MissingDependencyError` only when it is made.
     """
-    return sorted(set(BUILTIN) | set(_LOADED) | set(_entry_points()))
+    loaded = {k for k in _LOADED if not k.startswith(PYOD_PREFIX)}
+    return sorted(set(BUILTIN) | loaded | set(_entry_points()) | set(PYOD_LISTED))
 
 
 def _missing(name: str, exc: ImportError, source: str) -> MissingDependencyError:
@@ -198,6 +219,13 @@ def _import(name: str, value: str, source: str) -> type[Detector]:
     return obj
 
 
+def _pyod(name: str) -> type[Detector]:
+    """The sciood detector class of PyOD detector ``name`` (``pyod:<ClassName>``)."""
+    adapter = importlib.import_module("sciood.detectors.pyod_adapter")
+    cls: type[Detector] = adapter.pyod_detector_class(name[len(PYOD_PREFIX):])
+    return cls
+
+
 def detector_class(name: str) -> type[Detector]:
     """The class registered under ``name``, importing its module if needed.
 
@@ -216,6 +244,8 @@ def detector_class(name: str) -> type[Detector]:
     if name in BUILTIN:
         cls = _import(name, BUILTIN[name], "built-in")
         return _LOADED.setdefault(name, cls)
+    if isinstance(name, str) and name.startswith(PYOD_PREFIX):
+        return _LOADED.setdefault(name, _pyod(name))
     eps = _entry_points().get(name) if isinstance(name, str) else None
     if not eps:
         raise UnknownNameError("detector", str(name), available())
