@@ -143,3 +143,28 @@ def test_error_printer_keeps_brackets(capsys) -> None:
     message = "shards[2].rows: valid names are [mj1, mj2] and [bold] is text, in /" + "p" * 150
     _print_error(message)
     assert capsys.readouterr().err == f"error: {message}\n"
+
+
+@pytest.mark.parametrize("label", ["iforest", "flow"])
+def test_score_a_runs_saved_model_on_a_store_and_on_a_parquet_export(tiny_run, tmp_path,
+                                                                     label) -> None:
+    """`sciood score MODEL INPUT` reproduces the run's own scores, for a store and for the
+    same events exported to Parquet (scores joined back by row)."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from sciood.data.eventset import EventSet
+
+    run_dir = tiny_run.config.run_dir
+    model, test = run_dir / "models" / label / "model", run_dir / "split" / "test-sim"
+    expected = EventSet.read(run_dir / "scores" / label / "sim").column("score")
+    res = CliRunner().invoke(app, ["score", str(model), str(test), "--out",
+                                   str(tmp_path / "s"), "-q"])
+    assert res.exit_code == 0, res.output
+    np.testing.assert_array_equal(EventSet.read(tmp_path / "s").column("score"), expected)
+
+    pq.write_table(EventSet.read(test).table, tmp_path / "test.parquet")  # every column
+    res = CliRunner().invoke(app, ["score", str(model), str(tmp_path / "test.parquet"), "-q"])
+    assert res.exit_code == 0, res.output
+    got = pq.read_table(tmp_path / "test.scores.parquet").column(f"score_{label}").to_numpy()
+    np.testing.assert_array_equal(got, expected)
