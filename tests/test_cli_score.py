@@ -210,3 +210,22 @@ def test_a_constituent_model_on_a_flat_file_is_refused_with_the_way_out(tiny) ->
     with pytest.raises(ConfigError, match="builds its inputs from jet constituents") as info:
         read_for_model(det, tiny["model"], tiny["parquet"], None)  # needed None: constituents
     assert "score that store" in str(info.value)
+
+
+def test_a_runs_model_label_directory_gets_a_hint(tiny, tmp_path) -> None:
+    label = tmp_path / "models" / "iforest"
+    label.mkdir(parents=True)
+    (label / "model").symlink_to(tiny["model"], target_is_directory=True)
+    res = _invoke("score", label, tiny["parquet"], "--out", tmp_path / "s.parquet")
+    assert res.exit_code == 2
+    assert f"did you mean '{label / 'model'}'?" in _text(res)
+
+
+@pytest.mark.parametrize(("name", "column"), [("iforest", "score_iforest"),
+                                              ("pyod:ECOD", "score_pyod_ECOD")])
+def test_score_columns_are_named_after_the_detector(name, column) -> None:
+    from types import SimpleNamespace
+
+    from sciood.cli.score_files import score_column
+
+    assert score_column(SimpleNamespace(name=name)) == column

@@ -130,6 +130,8 @@ def _load_model(model: Path) -> Any:
     if not _is_model_dir(model):
         what = ("does not exist" if not model.exists() else
                 "is a file" if not model.is_dir() else f"has no {_MODEL_META}")
+        if _is_model_dir(model / "model"):  # a run's models/<label>/ rather than .../model
+            what += f"; did you mean {str(model / 'model')!r}?"
         raise ConfigError(
             f"MODEL {str(model)!r} is not a saved sciood detector ({what}); give the directory "
             "written by Detector.save(path) or by a run, RUN/models/<label>/model")
