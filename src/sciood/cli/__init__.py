@@ -52,7 +52,7 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-def set_verbosity(verbose: int, quiet: bool) -> int:
+def _set_verbosity(verbose: int, quiet: bool) -> int:
     """Set the level of the ``sciood`` logger from ``-v`` (count) and ``-q``; return it."""
     if verbose and quiet:
         _fail(ConfigError("-v/--verbose and -q/--quiet exclude each other; give one"))
@@ -79,7 +79,7 @@ def _root(
         "-q/--quiet switches off its progress bars).")] = False,
 ) -> None:
     """Context-aware anomaly / OOD detection for scientific data (LHC jets first)."""
-    set_verbosity(verbose, quiet)
+    _set_verbosity(verbose, quiet)
 
 
 for _command in (processes, generate, info, run, train, score, evaluate, hunt, report, demo):
