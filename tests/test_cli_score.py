@@ -229,3 +229,54 @@ def test_score_columns_are_named_after_the_detector(name, column) -> None:
     from sciood.cli.score_files import score_column
 
     assert score_column(SimpleNamespace(name=name)) == column
+
+
+def _nano(path: Path, n: int = 80) -> None:
+    """A NanoAOD-like file: jagged FatJet_* (2 or 3 jets; the first 5 events one jet)."""
+    ak = pytest.importorskip("awkward")
+    uproot = pytest.importorskip("uproot")
+    rng = np.random.default_rng(11)
+    n_jets = np.where(rng.uniform(size=n) < 0.3, 3, 2)
+    n_jets[:5] = 1
+    jets: dict[str, list] = {q: [] for q in ("pt", "eta", "phi", "mass", "msoftdrop",
+                                             "tau1", "tau2", "tau3")}
+    for k in n_jets:
+        tau1 = rng.uniform(0.2, 0.5, k)
+        values = {"pt": np.sort(rng.uniform(1300.0, 1800.0, k))[::-1],
+                  "eta": rng.uniform(-2.0, 2.0, k), "phi": rng.uniform(-3.1, 3.1, k),
+                  "mass": rng.uniform(30.0, 300.0, k), "msoftdrop": rng.uniform(20.0, 250.0, k),
+                  "tau1": tau1, "tau2": tau1 * rng.uniform(0.2, 0.9, k),
+                  "tau3": tau1 * rng.uniform(0.1, 0.2, k)}
+        for q, v in values.items():
+            jets[q].append(v.tolist())
+    with uproot.recreate(path) as f:
+        f.mktree("Events", {
+            "FatJet": ak.zip({q: ak.Array(v) for q, v in jets.items()}),
+            "run": np.full(n, 1, np.int32), "event": np.arange(n, dtype=np.int64) * 3 + 11,
+        }, field_name=lambda outer, inner: f"{outer}_{inner}", counter_name=lambda c: f"n{c}")
+
+
+def test_a_jagged_root_file_is_scored_through_its_jet_collection(tmp_path) -> None:
+    from sciood.data.adapters.source import read_source_file
+
+    src = tmp_path / "nano.root"
+    _nano(src)
+    events = read_source_file(src, tree="Events", jets={"collection": "FatJet"},
+                              observables=())
+    det = make("iforest", n_estimators=10, features=["mj1", "mj2", "tau21_j1"], seed=0)
+    det.fit(events).save(tmp_path / "model")
+    res = _invoke("score", tmp_path / "model", src, "--tree", "Events", "--jets", "FatJet",
+                  "-q")
+    assert res.exit_code == 0, res.output
+    import uproot
+
+    friend = uproot.open(tmp_path / "nano.scores.root")["scores"].arrays(library="np")
+    assert len(friend["entry"]) == 80 and not friend["scored"][:5].any()
+    assert friend["scored"][5:].all()
+    np.testing.assert_array_equal(friend["event"], np.arange(80) * 3 + 11)
+    np.testing.assert_array_equal(friend["score_iforest"][5:], det.score(events))
+    assert np.isnan(friend["score_iforest"][:5]).all()
+
+    res = _invoke("score", tmp_path / "model", src, "--tree", "Events", "--out",
+                  tmp_path / "flat.root")  # without --jets: flat branches only
+    assert res.exit_code == 2 and "lacks column(s)" in _text(res) and "mj1" in _text(res)

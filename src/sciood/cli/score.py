@@ -71,6 +71,13 @@ KeyOpt = Annotated[str | None, typer.Option("--hdf5-key", help="HDF5 INPUT: the 
 ScoreForceOpt = Annotated[bool, typer.Option(
     "--force", help="With CONFIG: as for `sciood run --force`. With MODEL INPUT: replace an "
     "existing OUT that holds scores sciood wrote (anything else is refused).")]
+JetsOpt = Annotated[str | None, typer.Option(
+    "--jets", help="ROOT INPUT with jagged jet branches: the fat-jet collection (e.g. FatJet: "
+    "FatJet_pt, _eta, _phi, _mass, _msoftdrop, _tau1..3); the two leading jets give mjj and "
+    "the features.")]
+ConstituentsOpt = Annotated[str | None, typer.Option(
+    "--constituents", help="With --jets: the constituent collection (e.g. PFCands, with "
+    "PFCands_jetIdx), for models on particles.")]
 BatchOpt = Annotated[int | None, typer.Option(
     "--batch-size", min=1, help="Rows per scoring batch (memory only; never changes a score).")]
 
@@ -78,8 +85,8 @@ BatchOpt = Annotated[int | None, typer.Option(
 def score(target: TargetArg, input: InputArg = None, out: ScoreOutOpt = None,
           quiet: QuietOpt = False, as_json: JsonOpt = False, scheduler: SchedulerOpt = None,
           workers: WorkersOpt = None, force: ScoreForceOpt = False, fmt: FormatOpt = None,
-          tree: TreeOpt = None, hdf5_key: KeyOpt = None,
-          batch_size: BatchOpt = None) -> None:
+          tree: TreeOpt = None, hdf5_key: KeyOpt = None, jets: JetsOpt = None,
+          constituents: ConstituentsOpt = None, batch_size: BatchOpt = None) -> None:
     """Score events: the pipeline up to scoring, or a saved detector on your events.
 
     `sciood score CONFIG` runs the pipeline of CONFIG up to its score stage (RUN/scores/).
@@ -93,8 +100,9 @@ def score(target: TargetArg, input: InputArg = None, out: ScoreOutOpt = None,
         if _is_model_dir(target):
             fail(ConfigError(f"{str(target)!r} is a saved detector: give the events to score "
                              f"too, `sciood score {target} INPUT --out OUT`"))
-        if any(o is not None for o in (fmt, tree, hdf5_key, batch_size)):
-            fail(ConfigError("--format, --tree, --hdf5-key and --batch-size belong to "
+        if any(o is not None for o in (fmt, tree, hdf5_key, jets, constituents, batch_size)):
+            fail(ConfigError("--format, --tree, --hdf5-key, --jets, --constituents and "
+                             "--batch-size belong to "
                              "`sciood score MODEL INPUT --out OUT`, not to `sciood score CONFIG`"))
         from sciood.cli.pipeline_commands import run_until_score
 
@@ -105,10 +113,13 @@ def score(target: TargetArg, input: InputArg = None, out: ScoreOutOpt = None,
         fail(ConfigError(f"{str(target)!r} is a run configuration: `sciood score CONFIG` takes "
                          "no INPUT; to score a file with a saved detector use `sciood score "
                          "RUN/models/<label>/model INPUT --out OUT`"))
+    if constituents is not None and jets is None:
+        fail(ConfigError("--constituents needs --jets (the jet collection they belong to)"))
+    jet_options = None if jets is None else {"collection": jets, "constituents": constituents}
     try:
         summary = score_model(target, input, out, force=force, fmt=fmt, tree=tree,
-                              key=hdf5_key, batch_size=batch_size, scheduler=scheduler,
-                              workers=workers)
+                              key=hdf5_key, jets=jet_options, batch_size=batch_size,
+                              scheduler=scheduler, workers=workers)
     except SciOODError as exc:
         fail(exc)
     if as_json:
@@ -202,6 +213,7 @@ def _store_columns(store: Path) -> list[str]:
 
 def score_model(model: Path, source: Path, out: Path | None, *, force: bool = False,
                 fmt: str | None = None, tree: str | None = None, key: str | None = None,
+                jets: dict[str, Any] | None = None,
                 batch_size: int | None = None, scheduler: str | None = None,
                 workers: int | None = None) -> dict[str, Any]:
     """Score ``source`` with the detector saved in ``model``; write the scores to ``out``.
@@ -254,5 +266,5 @@ def score_model(model: Path, source: Path, out: Path | None, *, force: bool = Fa
     from sciood.cli.score_files import score_file
 
     n, written = score_file(det, model, source, out, needed, force=force, fmt=fmt, tree=tree,
-                            key=key, batch_size=size)
+                            key=key, jets=jets, batch_size=size)
     return {**summary, "kind": "file", "out": str(written), "n_events": n}

@@ -1,11 +1,13 @@
 """Score an external file (ROOT, Parquet, CSV, HDF5, LHCO R&D, .npz) with a saved detector.
 
-Only the columns the model reads are taken from the file (:func:`sciood.data.adapters.read_table`;
-an HDF5 file in the LHC Olympics R&D *features* layout goes through
-:func:`~sciood.data.adapters.read_lhco_features`, which derives ``mjj``, ``tau21_j1``, … from the
-per-jet columns). Every row of the file is kept (NaN/inf in a column the model reads is an
-error, never a silently dropped row), so score ``i`` belongs to row ``i`` of the file; the
-scores are then written next to it with the event keys to join them back.
+The file is read as a run's ``data.source`` reads it
+(:func:`sciood.data.adapters.source.read_source_file`, reader chosen by suffix and content):
+a plain table keeps every row and only the columns the model reads (NaN/inf there is an
+error, never a silently dropped row); an HDF5 file in an LHC Olympics R&D layout goes through
+the LHCO readers, which derive ``mjj``, ``tau21_j1``, … (the particle file is re-clustered);
+a ROOT file with ``--jets COLLECTION`` goes through the jagged-collection reader. Each event
+carries its input row (``entry``), so the scores are written next to the file, one row per
+input row, with the event keys to join them back (rows without an event marked unscored).
 """
 
 from __future__ import annotations
@@ -23,50 +25,56 @@ __all__ = ["output_path", "read_for_model", "score_column", "score_file"]
 _MISSING_MARK = "are not in"  # the readers' wording for absent columns
 
 
-def _is_lhco_features(path: Path, fmt: str | None, key: str | None) -> bool:
-    from sciood.data.adapters.formats import format_from_suffix
-    from sciood.data.adapters.lhco import LHCO_FEATURE_COLUMNS
-
-    if (fmt or format_from_suffix(path)) != "hdf5":
-        return False
-    from sciood.data.adapters import PandasFixedFrame
-
-    try:
-        frame = PandasFixedFrame(path, key)
-    except DataError:  # not a pandas frame: a generic HDF5 table
-        return False
-    return set(LHCO_FEATURE_COLUMNS) <= set(frame.columns)
+def _absent(det: Any, model: Path, source: Path, needed: list[str], events: Any,
+            layout: str) -> None:
+    absent = [c for c in needed if c not in events.columns]
+    if absent:
+        raise DataError(
+            f"INPUT {str(source)!r} ({layout}) lacks the column(s) {absent} that the model "
+            f"{str(model)!r} ({det.name}) needs (it reads {needed}); read this way it "
+            f"provides {list(events.features)}")
 
 
 def read_for_model(det: Any, model: Path, source: Path, needed: list[str] | None, *,
-                   fmt: str | None = None, tree: str | None = None,
-                   key: str | None = None) -> Any:
-    """The events of ``source`` with the columns ``needed`` by ``det``, every row kept.
+                   fmt: str | None = None, tree: str | None = None, key: str | None = None,
+                   jets: dict[str, Any] | None = None) -> Any:
+    """The events of ``source`` with the columns ``needed`` by ``det``.
+
+    The reader is chosen as for a run's ``data.source``
+    (:func:`sciood.data.adapters.source.detect_format`): a plain table (every row kept), an
+    LHC Olympics R&D features or particle file, or — with ``jets`` — a ROOT file's jagged
+    jet collection (events without two jets are dropped; their rows are marked unscored).
+    ``fmt`` forces a plain table of that file format.
 
     Raises
     ------
     ConfigError
-        The model builds its inputs from jet constituents (``needed`` is None).
+        The model builds its inputs from jet constituents (``needed`` is None) and the file
+        is read without them.
     DataError
         A needed column is missing: the message names it, the model and the file's columns.
     """
-    from sciood.data.adapters import read_lhco_features, read_table
+    from sciood.data.adapters import read_table
+    from sciood.data.adapters.source import detect_format, read_source_file
 
-    if needed is None:
+    kind = "table" if fmt is not None else detect_format(source, key=key,
+                                                          jets=jets is not None)
+    with_constituents = kind == "lhco_lowlevel" or bool((jets or {}).get("constituents"))
+    if needed is None and not with_constituents:
         raise ConfigError(
             f"the model {str(model)!r} ({det.name}, representation "
             f"{getattr(det, 'representation', '?')!r}) builds its inputs from jet constituents, "
-            f"which a flat file such as {str(source)!r} does not hold; read the file into an "
-            "EventSet store with constituents first (a run's data.source section, or "
-            "sciood.data.adapters + EventSet.write) and score that store")
-    if _is_lhco_features(source, fmt, key):
-        events = read_lhco_features(source, key=key)
-        absent = [c for c in needed if c not in events.columns]
-        if absent:
-            raise DataError(
-                f"INPUT {str(source)!r} (LHC Olympics R&D features layout) lacks the "
-                f"column(s) {absent} that the model {str(model)!r} ({det.name}) needs (it "
-                f"reads {needed}); this layout provides {list(events.features)}")
+            f"which {str(source)!r} read as a {kind} does not give (for a ROOT file name the "
+            "collections: --jets FatJet --constituents PFCands); or read the file into an "
+            "EventSet store with constituents (a run's data.source) and score that store")
+    if kind != "table":
+        events = read_source_file(source, format=kind, observables=(), tree=tree, key=key,
+                                  jets=jets)
+        if needed is not None:
+            _absent(det, model, source, needed, events, {
+                "lhco_features": "LHC Olympics R&D features layout",
+                "lhco_lowlevel": "LHC Olympics R&D particle layout, re-clustered",
+                "root_jets": f"jagged jets {(jets or {}).get('collection')}"}[kind])
         return events
     try:
         return read_table(source, format=fmt, features=needed,  # type: ignore[arg-type]
@@ -106,7 +114,8 @@ def output_path(source: Path, out: Path | None, *, force: bool) -> Path:
 
 def score_file(det: Any, model: Path, source: Path, out: Path | None, needed: list[str] | None,
                *, force: bool = False, fmt: str | None = None, tree: str | None = None,
-               key: str | None = None, batch_size: int) -> tuple[int, Path]:
+               key: str | None = None, jets: dict[str, Any] | None = None,
+               batch_size: int) -> tuple[int, Path]:
     """Score every row of ``source`` and write the scores beside it (or to ``out``).
 
     Written by :func:`sciood.data.adapters.writeback.write_scores`: one row per input row, in
@@ -121,7 +130,8 @@ def score_file(det: Any, model: Path, source: Path, out: Path | None, needed: li
     from sciood.scoring import score_events
 
     target = output_path(source, out, force=force)
-    events = read_for_model(det, model, source, needed, fmt=fmt, tree=tree, key=key)
+    events = read_for_model(det, model, source, needed, fmt=fmt, tree=tree, key=key,
+                            jets=jets)
     scores = score_events(det, events, batch_size=batch_size)
     name = score_column(det)
     columns = {name if k == "score" else f"{name}_{k.removeprefix('score_')}": v
