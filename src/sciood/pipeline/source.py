@@ -83,19 +83,21 @@ def _check_classes(es: EventSet, src: SourceConfig) -> list[str]:
     import re
 
     classes = es.classes
+    files = ", ".join(repr(str(f.path)) for f in src.files)
     bad = [c for c in classes if not re.fullmatch(NAME_PATTERN, c)]
     if bad:
         raise DataError(
-            f"class labels {bad[:5]} of data.source (column {src.label!r}) are not usable class "
-            "names (letters, digits, '_', '.', '-'); map the values with data.source.label_names, "
-            "e.g. {'0': qcd, '1': sig}")
+            f"class labels {bad[:5]} read from {files} (column {src.label!r}) are not usable "
+            "class names (letters, digits, '_', '.', '-', starting with a letter or digit); map "
+            "the values with data.source.label_names, e.g. {'-1': unknown, '0': qcd, '1': sig}")
     missing = [c for c in src.signal if c not in classes]
     if missing:
-        raise DataError(f"data.source.signal {missing} do not occur in the files; classes "
-                        f"found: {classes} (label column {src.label!r}); fix data.source.signal "
-                        "or data.source.label_names")
+        raise DataError(f"data.source.signal {missing} do not occur in the files ({files}); "
+                        f"classes found: {classes} (label column {src.label!r}); fix "
+                        "data.source.signal or data.source.label_names")
     if all(c in src.signal for c in classes):
-        raise DataError(f"the files of data.source hold only signal classes {classes}; a run "
+        raise DataError(f"the files of data.source ({files}) hold only signal classes "
+                        f"{classes}; a run "
                         "needs background events too (list only the signal classes in "
                         "data.source.signal)")
     return classes
