@@ -66,14 +66,11 @@ def _injection(cfg: RunConfig) -> tuple[str, int]:
     inj = cfg.data.injection
     if inj is not None:
         return inj.process, inj.n
-    return next(iter(cfg.data.signals)), 0
+    return cfg.data.signal_names()[0], 0
 
 
 def _class_of(cfg: RunConfig, process: str) -> str:
-    from sciood.generate.processes import get_process, load_process_file
-
-    extra = load_process_file(cfg.data.process_file) if cfg.data.process_file else None
-    return get_process(process, extra=extra).class_name
+    return cfg.data.class_of(process)
 
 
 def hunt_key(cfg: RunConfig, score_keys: dict[str, str], split_key: str,

@@ -104,9 +104,14 @@ def mixture(train: EventSet, cfg: RunConfig) -> EventSet:
     inj = cfg.data.injection
     rows = bkg
     if inj is not None and inj.n > 0:
-        n_bkg = sum(cfg.data.background.values())
-        n_test = sum(test_size(n, cfg.data.train_fraction) for n in cfg.data.background.values())
-        k = round(inj.n * (n_bkg - n_test) / n_test)
+        if cfg.data.source is not None:  # class sizes known from the data: N_train/N_test
+            f = cfg.data.train_fraction
+            k = round(inj.n * f / (1.0 - f))
+        else:
+            n_bkg = sum(cfg.data.background.values())
+            n_test = sum(test_size(n, cfg.data.train_fraction)
+                         for n in cfg.data.background.values())
+            k = round(inj.n * (n_bkg - n_test) / n_test)
         label = _class_name(cfg, inj.process)
         pool = np.flatnonzero(train.labels == label)
         rng = np.random.default_rng(np.random.SeedSequence([cfg.data.seed, 7]))
@@ -117,10 +122,7 @@ def mixture(train: EventSet, cfg: RunConfig) -> EventSet:
 
 
 def _class_name(cfg: RunConfig, process: str) -> str:
-    from sciood.generate.processes import get_process, load_process_file
-
-    extra = load_process_file(cfg.data.process_file) if cfg.data.process_file else None
-    return get_process(process, extra=extra).class_name
+    return cfg.data.class_of(process)
 
 
 def train_models(cfg: RunConfig, split: SplitOutput, run_dir: Path, progress: Progress,
