@@ -85,9 +85,9 @@ def provenance(cfg: RunConfig, records: list[StageRecord]) -> dict[str, Any]:
         "stages": [r.to_dict() for r in records],
     }
     if cfg.data.source is not None:  # the input files instead of a generator card
-        from sciood.pipeline.source import source_files
+        from sciood.pipeline.source import recorded_files
 
-        out["data_source"] = {"files": source_files(cfg.data.source),
+        out["data_source"] = {"files": recorded_files(cfg.data.source, records),
                               "format": cfg.data.source.format}
     return out
 

@@ -34,7 +34,8 @@ from sciood.io import atomic_write_bytes, sha256_file
 from sciood.pipeline.cache import StageRecord, stage_key
 from sciood.pipeline.progress import Progress
 
-__all__ = ["INDEX_NAME", "read_source", "source_files", "source_key", "source_summary_row"]
+__all__ = ["INDEX_NAME", "read_source", "recorded_files", "source_files", "source_key",
+           "source_summary_row"]
 
 #: The list of class stores, written last in the source directory (its presence = complete).
 INDEX_NAME = "source.json"
@@ -45,6 +46,17 @@ def source_files(src: SourceConfig) -> list[dict[str, Any]]:
     return [{"path": str(f.path.resolve()), "sha256": sha256_file(f.path),
              "bytes": f.path.stat().st_size, "tree": f.tree, "key": f.key, "label": f.label}
             for f in src.files]
+
+
+def recorded_files(src: SourceConfig, records: list[StageRecord]) -> list[dict[str, Any]]:
+    """The input files as the *generate* stage of this run read them (path, SHA-256, size,
+    reader, events), from its index; hashed afresh when the run has no such record."""
+    for r in records:
+        index = Path(str(r.extra.get("path", ""))) / INDEX_NAME
+        if r.name == "generate/source" and index.is_file():
+            files: list[dict[str, Any]] = json.loads(index.read_text())["files"]
+            return files
+    return source_files(src)
 
 
 def source_key(cfg: RunConfig, files: list[dict[str, Any]]) -> str:
