@@ -49,18 +49,6 @@ def _to_hdf_fixed(df: Any, path: str, key: str = "df", mode: str = "w", **_: Any
             g[f"block{i}_values"].attrs["transposed"] = np.uint8(1)
 
 
-def _hunt_reads_classes_from_the_config() -> bool:
-    """Whether pipeline.hunt takes class names from ``cfg.data.class_of`` (needed by a
-    ``data.source`` run; /tmp/reports/source-16-pipeline.patch, applied by the lead)."""
-    import inspect
-
-    from sciood.pipeline import hunt
-
-    return "cfg.data.class_of(" in inspect.getsource(hunt._class_of)
-
-
-@pytest.mark.skipif(not _hunt_reads_classes_from_the_config(),
-                    reason="pipeline/hunt.py still looks classes up in the process catalogue")
 def test_your_data_page_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import pandas as pd
 

@@ -75,8 +75,13 @@ def _lhco_file(path: Path, label: np.ndarray) -> Path:
 
 
 def _config(tmp: Path, source: dict[str, Any]) -> Any:
-    body = {"name": "t", "data": {"source": source, "cache_dir": str(tmp / "cache")},
-            "detectors": [{"name": "iforest"}]}
+    source = dict(source)
+    classes = source.pop("_classes", None)
+    body: dict[str, Any] = {"name": "t",
+                            "data": {"source": source, "cache_dir": str(tmp / "cache")},
+                            "detectors": [{"name": "iforest"}]}
+    if classes is not None:
+        body["evaluation"] = {"classes": classes}
     return parse_config(copy.deepcopy(body))
 
 
@@ -161,6 +166,12 @@ def _case_only_signal(tmp: Path) -> tuple[dict[str, Any], str]:
     p = _parquet(tmp / "t.parquet", kind=np.full(N, "sig"))
     return ({"files": [str(p)], "signal": ["sig"], "label": "kind"},
             r"\('.*t\.parquet'\) hold only signal classes \['sig'\]; a run needs background events")
+
+
+def _case_evaluation_class_not_in_files(tmp: Path) -> tuple[dict[str, Any], str]:
+    p = _parquet(tmp / "t.parquet")
+    return ({"files": [str(p)], "signal": ["sig"], "label": "kind", "_classes": ["ttbar"]},
+            r"evaluation\.classes: \['ttbar'\] are not classes of the files \('.*t\.parquet'\)")
 
 
 def _case_cross_section_missing_class(tmp: Path) -> tuple[dict[str, Any], str]:

@@ -158,6 +158,10 @@ def read_source(cfg: RunConfig, progress: Progress,
     index = out / INDEX_NAME
     cached = index.is_file()
     if not cached:
+        if out.exists():  # an interrupted read of the same files: start again
+            import shutil
+
+            shutil.rmtree(out)
         with progress.task(f"read {len(files)} source file(s)", None):
             events = _read_all(src, files)
             classes = _check_classes(events, src)
@@ -172,6 +176,11 @@ def read_source(cfg: RunConfig, progress: Progress,
             atomic_write_bytes(index, json.dumps({"classes": classes, "files": files},
                                                  indent=1).encode())
     body = json.loads(index.read_text())
+    unknown = sorted(set(cfg.evaluation.classes or ()) - set(body["classes"]))
+    if unknown:
+        names = ", ".join(repr(f["path"]) for f in files)
+        raise DataError(f"evaluation.classes: {unknown} are not classes of the files ({names}); "
+                        f"classes found: {body['classes']}")
     samples = []
     for c in body["classes"]:
         path = out / c
