@@ -90,6 +90,13 @@ def test_pyod_parameters_follow_scikit_learn_conventions() -> None:
     with pytest.raises(ConfigError, match=r"has no parameter\(s\) \['n_trees'\]"):
         make("pyod:IForest", n_trees=3)
     assert pickle.loads(pickle.dumps(det)).get_params() == det.get_params()
+    # a constructor argument PyOD requires is None until set, and PyOD names it when missing
+    from sciood.detectors import check_params
+
+    assert make("pyod:DeepSVDD", n_features=4).get_params()["n_features"] == 4
+    check_params("pyod:DeepSVDD", {"n_features": 4})
+    with pytest.raises(ConfigError, match="missing 1 required positional argument: 'n_features'"):
+        check_params("pyod:DeepSVDD", {})
 
 
 def test_weights_are_refused_or_resampled_on_request(arrays) -> None:
@@ -141,7 +148,7 @@ def test_available_lists_the_documented_subset_and_any_class_still_works() -> No
     assert set(adapter.pyod_models()) >= {"ECOD", "IForest", "KNN", "LOF", "AutoEncoder"}
 
 
-@pytest.mark.parametrize("name", ["ECOD", "COPOD", "IForest", "KNN"])
+@pytest.mark.parametrize("name", ["ECOD", "COPOD", "IForest", "KNN", "LOF", "GMM"])
 def test_save_load_without_pickle(name, arrays, tmp_path: Path) -> None:
     train, X = arrays
     det = make(f"pyod:{name}", seed=1, **({"n_estimators": 20} if name == "IForest" else {}))
@@ -149,7 +156,8 @@ def test_save_load_without_pickle(name, arrays, tmp_path: Path) -> None:
     path = det.save(tmp_path / name)
     files = sorted(p.name for p in path.iterdir())
     expected = ["arrays.safetensors", "meta.json"]
-    assert files == (sorted([*expected, "iforest.skops"]) if name == "IForest" else expected)
+    skops = {"IForest": "iforest.skops", "GMM": "gmm.skops"}
+    assert files == (sorted([*expected, skops[name]]) if name in skops else expected)
     loaded = Detector.load(path)
     assert type(loaded) is type(det) and loaded.get_params() == det.get_params()
     np.testing.assert_array_equal(loaded.score(X), det.score(X))
@@ -169,11 +177,11 @@ def test_hbos_scores_and_state_are_pyods(arrays, tmp_path: Path) -> None:
 
 def test_save_is_refused_where_the_state_is_not_arrays(arrays, tmp_path: Path) -> None:
     train, _ = arrays
-    det = make("pyod:LOF").fit(train)
-    with pytest.raises(ConfigError, match=r"pyod:LOF cannot be saved without pickle: .*"
-                                          r"detector_ \(sklearn.neighbors._lof"):
-        det.save(tmp_path / "lof")
-    assert not (tmp_path / "lof" / "meta.json").exists()
+    det = make("pyod:OCSVM").fit(train)
+    with pytest.raises(ConfigError, match=r"pyod:OCSVM cannot be saved without pickle: .*"
+                                          r"detector_ \(sklearn.svm._classes.OneClassSVM\)"):
+        det.save(tmp_path / "ocsvm")
+    assert not (tmp_path / "ocsvm" / "meta.json").exists()
 
 
 def test_tampered_state_is_refused(arrays, tmp_path: Path) -> None:

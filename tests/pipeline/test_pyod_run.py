@@ -42,7 +42,8 @@ def test_pyod_detectors_in_the_class_conditional_evaluation(tmp_path) -> None:
                                             if d["name"] == "pyod:IForest" else {})}}
             for d in PYOD]
     cfg = tiny_config(tmp_path / "pyod", detectors=dets,
-                      statistics={"toys": 3, "injection_scan": [0], "brazil": False})
+                      statistics={"toys": 3, "injection_scan": [0], "brazil": False,
+                                  "limit": False})
     res = run(cfg, quiet=True)
     doc = json.loads((cfg.run_dir / "results.json").read_text())
     assert [d["label"] for d in doc["detectors"]] == ["pyod-ECOD", "pyod-IForest", "pyod-KNN"]

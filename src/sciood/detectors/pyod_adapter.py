@@ -148,8 +148,10 @@ def pyod_class(cls_name: str) -> type:
     return obj
 
 
-def _pyod_params(name: str, cls: type) -> tuple[dict[str, Any], bool]:
-    """(pass-through parameter -> JSON default, whether the class takes ``random_state``)."""
+def _pyod_params(cls: type) -> tuple[dict[str, Any], tuple[str, ...], bool]:
+    """(pass-through parameter -> JSON default, the required ones, whether the class takes
+    ``random_state``).  A required constructor argument gets the default ``None`` here and
+    is left out of PyOD's call while it is ``None``, so PyOD names it when it is missing."""
     from sciood.detectors.params import canonical
 
     params: dict[str, Any] = {}
@@ -161,19 +163,17 @@ def _pyod_params(name: str, cls: type) -> tuple[dict[str, Any], bool]:
             continue
         if p.name == "random_state":
             random_state = True
+        elif p.name in SCIOOD_PARAMS:
+            continue
         elif p.default is p.empty:
             required.append(p.name)
-        elif p.name not in SCIOOD_PARAMS:
+            params[p.name] = None
+        else:
             try:
                 params[p.name] = canonical(p.default)
             except ConfigError:
                 continue  # an object default (an estimator, a callable): left to PyOD
-    if required:
-        raise ConfigError(
-            f"detector {name!r}: PyOD's {cls.__name__} needs constructor argument(s) "
-            f"{required} without a default (detector lists or estimators), which a sciood "
-            "detector cannot take (its parameters are JSON values); use PyOD directly")
-    return params, random_state
+    return params, tuple(required), random_state
 
 
 class PyODDetector(Detector):
@@ -181,13 +181,16 @@ class PyODDetector(Detector):
 
     Attributes set per subclass: :attr:`pyod_name` (the PyOD class name),
     :attr:`pyod_defaults` (pass-through parameters and their defaults) and
-    :attr:`pyod_random_state` (whether ``seed`` feeds ``random_state``).
+    :attr:`pyod_random_state` (whether ``seed`` feeds ``random_state``),
+    :attr:`pyod_required` (PyOD's constructor arguments without a default, e.g.
+    ``DeepSVDD``'s ``n_features``: ``None`` here until set; PyOD names them when missing).
     """
 
     standardize = False
     pyod_name: ClassVar[str] = ""
     pyod_defaults: ClassVar[dict[str, Any]] = {}
     pyod_random_state: ClassVar[bool] = False
+    pyod_required: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, **params: Any) -> None:
         cls = type(self)
@@ -200,7 +203,8 @@ class PyODDetector(Detector):
     @classmethod
     def pyod_kwargs(cls, params: dict[str, Any]) -> dict[str, Any]:
         """The keyword arguments of the PyOD constructor for sciood ``params``."""
-        kw = {k: params[k] for k in cls.pyod_defaults if k in params}
+        kw = {k: params[k] for k in cls.pyod_defaults
+              if k in params and not (k in cls.pyod_required and params[k] is None)}
         if cls.pyod_random_state:
             kw["random_state"] = params.get("seed", 0)
         return kw
@@ -280,11 +284,11 @@ def pyod_detector_class(cls_name: str) -> type[PyODDetector]:
     Raises
     ------
     UnknownNameError, MissingDependencyError, ConfigError
-        See :func:`pyod_class`; a PyOD class with required constructor arguments.
+        See :func:`pyod_class`.
     """
     name = PREFIX + cls_name
     target = pyod_class(cls_name)
-    defaults, random_state = _pyod_params(name, target)
+    defaults, required, random_state = _pyod_params(target)
 
     def __init__(self: PyODDetector, **params: Any) -> None:
         PyODDetector.__init__(self, **params)
@@ -301,7 +305,7 @@ def pyod_detector_class(cls_name: str) -> type[PyODDetector]:
         "__init__": __init__, "__module__": __name__, "__qualname__": qual,
         "__doc__": f"PyOD's {target.__module__}.{cls_name} as the sciood detector {name!r}.",
         "name": name, "pyod_name": cls_name, "pyod_defaults": defaults,
-        "pyod_random_state": random_state,
+        "pyod_random_state": random_state, "pyod_required": required,
     })
     return cls
 

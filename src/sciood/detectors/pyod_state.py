@@ -7,9 +7,11 @@ can be saved when every fitted attribute is one of:
   ``HBOS``: ``hist_``, ``bin_edges_``; every model: ``decision_scores_``, ``labels_``);
 * a JSON value or a numpy scalar -> ``meta.json`` (``threshold_``, ``_mu``, ``_classes``);
 * a scikit-learn estimator that sciood reads back with skops and checks node by node
-  (:mod:`sciood.detectors.sklearn_parts`): ``IForest.detector_`` (an ``IsolationForest``);
-* an index PyOD rebuilds deterministically from its training array: ``KNN`` keeps its
-  ``NearestNeighbors`` training array and is refitted on load (same scores, bit for bit).
+  (:mod:`sciood.detectors.sklearn_parts`): ``IForest.detector_`` (an ``IsolationForest``)
+  and ``GMM.detector_`` (a ``GaussianMixture``);
+* an index PyOD rebuilds deterministically from its training array: ``KNN``, ``LOF`` and
+  ``ABOD`` keep their neighbour index's training array and are refitted on load (same
+  scores, bit for bit).
 
 Anything else (torch modules, callables, other estimators) makes :func:`get_state` refuse
 with a :class:`~sciood.errors.ConfigError` naming the attributes — never a pickle fallback.
@@ -34,9 +36,12 @@ SCRATCH: dict[str, frozenset[str]] = {
     "COPOD": frozenset({"U_l", "U_r", "U_skew", "O"}),
 }
 #: PyOD class -> (attribute, its training-array attribute): refit from that array on load
-REFIT_ON_LOAD: dict[str, tuple[str, str]] = {"KNN": ("neigh_", "_fit_X")}
+REFIT_ON_LOAD: dict[str, tuple[str, str]] = {
+    "KNN": ("neigh_", "_fit_X"), "LOF": ("detector_", "_fit_X"), "ABOD": ("neigh_", "_fit_X"),
+}
 #: scikit-learn estimator class (module.qualname) -> the skops part key sciood checks
-_SKOPS_KEYS = {"sklearn.ensemble._iforest.IsolationForest": "iforest"}
+_SKOPS_KEYS = {"sklearn.ensemble._iforest.IsolationForest": "iforest",
+               "sklearn.mixture._gaussian_mixture.GaussianMixture": "gmm"}
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*|_[A-Za-z0-9][A-Za-z0-9_]*")
 
 
@@ -45,6 +50,8 @@ def _json_value(v: Any) -> bool:
         return not isinstance(v, float) or bool(np.isfinite(v))
     if isinstance(v, (list, tuple)):
         return all(_json_value(x) for x in v)
+    if isinstance(v, dict):
+        return all(isinstance(k, str) and _json_value(x) for k, x in v.items())
     return False
 
 
