@@ -15,11 +15,14 @@ import errno
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sciood.errors import DataError
 
-__all__ = ["atomic_write_bytes", "check_writable", "sha256_file", "temporary_path", "write_error"]
+__all__ = ["atomic_write_bytes", "check_writable", "replacing", "sha256_file", "temporary_path",
+           "write_error"]
 
 _CHUNK = 1 << 20
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
@@ -94,6 +97,32 @@ def temporary_path(path: Path) -> str:
     return tmp
 
 
+@contextmanager
+def replacing(path: str | os.PathLike[str]) -> Iterator[str]:
+    """Write a file atomically: yield a temporary path beside ``path``, then fsync and rename it.
+
+    Whatever the block writes to the yielded path replaces ``path`` only if the block succeeds;
+    on any error the temporary file is removed (``path`` keeps its old content) and an
+    :class:`OSError` becomes a :class:`DataError` naming ``path``, the cause and the fix.
+
+    >>> with replacing("out/scores.parquet") as tmp:   # doctest: +SKIP
+    ...     pq.write_table(table, tmp)
+    """
+    path = Path(path)
+    tmp = temporary_path(path)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:  # pyarrow's and uproot's IO errors are OSError subclasses
+        Path(tmp).unlink(missing_ok=True)
+        raise write_error(path, exc) from exc
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (temp file in the same directory + rename).
 
@@ -103,17 +132,5 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         The write failed (disk full, read-only file system, ...); the message names the path
         and the temporary file is removed, so ``path`` is either the old or the new content.
     """
-    path = Path(path)
-    tmp = temporary_path(path)
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise write_error(path, exc) from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(data)

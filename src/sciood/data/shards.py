@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from sciood.data.layout import MANIFEST_NAME, REGENERATE, SHARD_FILE
 from sciood.errors import CorruptDataError, DataError
-from sciood.io import sha256_file, temporary_path, write_error
+from sciood.io import replacing, sha256_file
 
 __all__ = ["check_events_table", "read_shard", "write_shard"]
 
@@ -47,20 +47,10 @@ def write_shard(table: pa.Table, path: str | os.PathLike[str]) -> dict[str, Any]
         or beside it.
     """
     path = Path(path)
-    tmp = temporary_path(path)
-    try:
+    with replacing(path) as tmp:
         # Deterministic bytes: no timestamps in Parquet metadata; fixed compression.
         pq.write_table(table, tmp, compression="zstd", write_statistics=True)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
         digest = sha256_file(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:  # pyarrow's IO errors are OSError subclasses
-        Path(tmp).unlink(missing_ok=True)
-        raise write_error(path, exc) from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return {"file": path.name, "rows": table.num_rows, "sha256": digest}
 
 

@@ -39,7 +39,7 @@ import numpy as np
 from sciood.data.adapters.formats import format_from_suffix, read_columns
 from sciood.data.adapters.pandas_h5 import PandasFixedFrame
 from sciood.errors import ConfigError, CorruptDataError, DataError, require
-from sciood.io import check_writable, temporary_path, write_error
+from sciood.io import check_writable, replacing
 
 __all__ = ["FRIEND_TREE", "KEY_COLUMNS", "default_output", "input_rows", "write_scores"]
 
@@ -297,8 +297,7 @@ def write_scores(
 
 
 def _write(target: Path, columns: dict[str, np.ndarray], friend: str | None) -> None:
-    tmp = temporary_path(target)
-    try:
+    with replacing(target) as tmp:
         if friend is not None:
             uproot: Any = require("uproot", "io")
             with uproot.recreate(tmp) as f:
@@ -308,10 +307,3 @@ def _write(target: Path, columns: dict[str, np.ndarray], friend: str | None) -> 
             import pyarrow.parquet as pq
 
             pq.write_table(pa.table(columns), tmp)
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise write_error(target, exc) from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
