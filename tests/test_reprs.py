@@ -21,6 +21,7 @@ from scipy import stats as sps
 
 import sciood._repr
 from sciood.data.eventset import EventSet
+from sciood.errors import StatisticsError
 from sciood.evaluate import ALL_BACKGROUNDS, ALL_SIGNALS, Cell, ResultTable, evaluate
 from sciood.stats import (
     BrazilResult,
@@ -268,6 +269,27 @@ def test_limit_views_of_a_partial_result(limit: LimitResult) -> None:
     assert repr(part).startswith(f"LimitResult(μ < — at 95 % CL, expected {limit.expected:.3g},")
     txt = text_of(part._repr_html_())
     assert "observed — —" in txt and "expected +2σ — —" in txt
+
+
+def test_limit_in_physical_units(limit: LimitResult) -> None:
+    fb = limit.with_cross_section(0.25)
+    assert limit.signal_cross_section_fb != limit.signal_cross_section_fb  # NaN: not given
+    assert fb.in_fb(fb.observed) == pytest.approx(0.25 * limit.observed)
+    assert fb.in_events(fb.observed) == pytest.approx(limit.signal_total * limit.observed)
+    d = fb.to_dict()
+    assert d["observed_limit_fb"] == pytest.approx(0.25 * limit.observed)
+    assert d["expected_band_fb"] == pytest.approx([0.25 * b for b in limit.expected_band])
+    assert d["observed_limit_events"] == pytest.approx(5.0 * limit.observed)
+    assert d["cross_section_quantity"] == "σ × BR"
+    assert limit.to_dict()["observed_limit_fb"] is None
+    assert f"σ × BR < {0.25 * limit.observed:.3g} fb" in repr(fb)
+    txt = text_of(fb._repr_html_())
+    assert "σ × BR [fb]" in txt
+    assert f"observed {limit.observed:.3g} {5 * limit.observed:.3g} {0.25 * limit.observed:.3g}" \
+        in txt
+    for bad in (0.0, -1.0, math.nan, math.inf):
+        with pytest.raises(StatisticsError, match="positive number of fb"):
+            limit.with_cross_section(bad)
 
 
 # -------------------------------------------------------------------------- BrazilResult

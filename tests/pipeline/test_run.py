@@ -6,6 +6,7 @@ import json
 import time
 
 import numpy as np
+import pytest
 
 from sciood.data.eventset import EventSet
 from sciood.pipeline import SCHEMA_VERSION, run
@@ -30,6 +31,16 @@ def test_first_run_writes_results_and_report(tiny_run):
     assert doc["provenance"]["versions"]["pythia8mc"]
     assert doc["statistics"]["detector"] in ("iforest", "flow")  # not the supervised one
     assert doc["statistics"]["n_injected"] == 20
+    # the limit in fb: mu times Pythia's sigma x BR of the injected W' (its provenance)
+    from sciood.data.cross_section import generated_cross_section_fb
+
+    lim = doc["statistics"]["limit"]
+    sigma = generated_cross_section_fb(EventSet.read(run_dir / "split" / "test-sim").provenance,
+                                       "wprime_wz_80")
+    assert lim["cross_section_quantity"] == "σ × BR" and lim["signal_cross_section_fb"] == sigma
+    assert lim["observed_limit_fb"] == pytest.approx(lim["observed_limit_mu"] * sigma)
+    assert lim["observed_limit_events"] == pytest.approx(lim["observed_limit_mu"]
+                                                         * lim["signal_total"])
     assert res.report == run_dir / "report.html" and res.report.stat().st_size > 10_000
     # every stage after generation was computed on the first run
     assert not any(c for n, c in _stages(res).items() if not n.startswith("generate/"))

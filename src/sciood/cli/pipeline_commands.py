@@ -138,10 +138,20 @@ def _print_run(result: object) -> None:
         if hunt:
             base = stat.get("baseline") or {}
             out_console.print(f"bump hunt after the {stat['detector']} cut: local Z = "
-                              f"{_num(hunt.get('local_z_observed'))} in "
-                              f"{_window(hunt.get('best_window'))} GeV (mjj only: "
-                              f"{_num(base.get('local_z_observed'))}; "
+                              f"{_num(hunt.get('local_z_observed'))} at mjj = "
+                              f"{_num(hunt.get('best_mass'))} GeV, window "
+                              f"{_window(hunt.get('best_window'))} (mjj only: "
+                              f"{_num(base.get('local_z_observed'))} at "
+                              f"{_num(base.get('best_mass'))} GeV; "
                               f"{stat['n_injected']} {stat['injection_process']} injected)")
+        limit = stat.get("limit")
+        if limit:
+            fb = limit.get("observed_limit_fb")
+            xs = (f"{limit.get('cross_section_quantity')} < {_num(fb)} fb (expected "
+                  f"{_num(limit.get('expected_limit_fb'))}), " if fb is not None else "")
+            out_console.print(f"95 % CL limit on {stat['injection_process']}: {xs}"
+                              f"< {_num(limit.get('observed_limit_events'))} signal events "
+                              f"after the cut")
     for note in result.notes:
         out_console.print(f"[yellow]note:[/] {note}")
     if result.results is not None:

@@ -8,8 +8,11 @@ detector ``statistics.detector`` (default: of the detectors that do not see sign
 the best max SIC for the injected signal against all backgrounds) and keeps
 ``statistics.cut_eff_b`` of the background; the no-cut (mjj-only) hunt is the baseline.
 The limit is a profile likelihood over the hunt's background function with the injected
-process's template (the data used once); the Brazil band repeats it for Gaussian resonances
-of the scan's width versus mass, in fb of the visible cross-section.
+process's template (the data used once), on the signal strength and, with the injected
+process's cross-section, in fb (σ × BR from the generator; σ × BR × A, the files'
+normalisation, for a ``data.source`` signal) and in signal events; the Brazil band
+repeats it for Gaussian resonances of the scan's width versus mass, in fb of the visible
+cross-section.
 The scan hunts once per injected count and detector, without toys.
 
 A failed fit (small samples) does not stop the run: the result is ``None`` and the reason
@@ -96,6 +99,22 @@ def _best(labels: list[str], scores: dict[str, np.ndarray], test: EventSet,
     return max(finite, key=lambda k: finite[k]) if finite else labels[0]
 
 
+def _in_fb(limit: Any, test: EventSet, label: str, pool_weights: np.ndarray) -> Any:
+    """The limit with the injected signal's cross-section attached (limits in fb).
+
+    A generated signal has Pythia's σ × BR (before the selection); a signal read from the
+    user's files has only its normalisation, the selected cross-section σ × BR × A
+    (the test events' weights sum to it).
+    """
+    from sciood.data.cross_section import generated_cross_section_fb
+
+    sigma = generated_cross_section_fb(test.provenance, label)
+    if sigma is not None:
+        return limit.with_cross_section(sigma, "σ × BR")
+    visible = float(pool_weights.sum())
+    return limit.with_cross_section(visible, "σ × BR × A") if visible > 0.0 else limit
+
+
 def _attempt(notes: list[str], what: str, fn: Any, *args: Any,
              errors: tuple[type[Exception], ...] = (), **kwargs: Any) -> Any:
     try:
@@ -144,6 +163,8 @@ def _compute(cfg: RunConfig, test: EventSet, scores: dict[str, np.ndarray],
         # a non-converging pyhf fit (tiny samples) is a StatisticsError: noted, run goes on
         out.limit = _attempt(notes, "CLs limit", upper_limit, sig, fit, signal_sumw2=sumw2,
                              seed=st.seed, n_toys=100, workspace_limit=False)
+        if out.limit is not None:
+            out.limit = _in_fb(out.limit, test, _class_of(cfg, process), w[pool])
     if st.brazil and out.hunt is not None:
         from sciood.stats import brazil_band
 

@@ -57,6 +57,13 @@ class LimitResult:
         Expected background in the bins holding 95 % of the signal (the low-count criterion).
     workspace_observed, workspace_expected : float
         The asymptotic pyhf limit of ``workspace`` for a ``BackgroundFit`` (NaN otherwise).
+    signal_cross_section_fb : float
+        The cross-section [fb] of the signal whose template is ``mu = 1`` (NaN if not
+        given), so ``observed * signal_cross_section_fb`` is a limit in fb; set it with
+        :meth:`with_cross_section`.
+    cross_section_quantity : str
+        What that cross-section is, e.g. ``"σ × BR"`` (the generator's, before any
+        selection) or ``"σ × BR × A"`` (normalisation of selected events).
     """
 
     observed: float
@@ -77,6 +84,42 @@ class LimitResult:
     background_in_window: float = float("nan")
     workspace_observed: float = float("nan")
     workspace_expected: float = float("nan")
+    signal_cross_section_fb: float = float("nan")
+    cross_section_quantity: str = "σ × BR"
+
+    # --- physical units --------------------------------------------------------------------
+    def with_cross_section(self, sigma_fb: float, quantity: str = "σ × BR") -> LimitResult:
+        """This limit with the signal's cross-section at ``mu = 1`` attached.
+
+        Parameters
+        ----------
+        sigma_fb : float
+            Cross-section [fb] of the signal whose template the limit scaled (> 0).
+        quantity : str
+            What ``sigma_fb`` is (shown next to the limit).
+
+        Returns
+        -------
+        LimitResult
+            A copy; :meth:`in_fb` and :meth:`to_dict` then give the limits in fb.
+        """
+        from dataclasses import replace
+
+        from sciood.errors import StatisticsError
+
+        if not (math.isfinite(sigma_fb) and sigma_fb > 0.0):
+            raise StatisticsError(f"the signal cross-section must be a positive number of fb, "
+                                  f"got {sigma_fb!r}")
+        return replace(self, signal_cross_section_fb=float(sigma_fb),
+                       cross_section_quantity=quantity)
+
+    def in_fb(self, mu: float) -> float:
+        """A limit on ``mu`` as a cross-section [fb] (NaN without a cross-section)."""
+        return float(mu) * self.signal_cross_section_fb
+
+    def in_events(self, mu: float) -> float:
+        """A limit on ``mu`` as a number of signal events in the hunted data."""
+        return float(mu) * self.signal_total
 
     # --- notebook views ------------------------------------------------------------------
     def _band(self) -> list[float]:
@@ -89,8 +132,10 @@ class LimitResult:
         band = self._band()
         cl = _repr.num(100 * self.cl) if isinstance(self.cl, int | float) else "?"
         expected = _repr.ci(self.expected, band[1], band[3])
-        return (f"LimitResult(μ < {_repr.pm(self.observed, self.observed_error)} at {cl} % CL, "
-                f"expected {expected}, {self.method}, {self.model}"
+        fb = (f", {self.cross_section_quantity} < {_repr.num(self.in_fb(self.observed))} fb"
+              if math.isfinite(self.signal_cross_section_fb) else "")
+        return (f"LimitResult(μ < {_repr.pm(self.observed, self.observed_error)} at {cl} % CL"
+                f"{fb}, expected {expected}, {self.method}, {self.model}"
                 + (f", {_repr.plural(len(self.flags), 'flag')})" if self.flags else ")"))
 
     def _repr_html_(self) -> str:
@@ -99,9 +144,12 @@ class LimitResult:
         scale = self.signal_total if self.signal_total and math.isfinite(self.signal_total) \
             else math.nan
 
+        fb = math.isfinite(self.signal_cross_section_fb)
+
         def row(name: str, mu: float, err: float | None = None) -> list[str]:
-            return [name, _repr.pm(mu, err), _repr.pm(mu * scale, None if err is None
-                                                       else err * scale)]
+            cells = [name, _repr.pm(mu, err), _repr.pm(mu * scale, None if err is None
+                                                        else err * scale)]
+            return cells + ([_repr.pm(self.in_fb(mu), None)] if fb else [])
 
         rows = [
             row("observed", self.observed, self.observed_error),
@@ -112,12 +160,14 @@ class LimitResult:
         ]
         if math.isfinite(self.workspace_observed):
             rows.append(row("sideband workspace (pyhf)", self.workspace_observed))
+        header = ["", "μ", "signal events"] + (
+            [f"{self.cross_section_quantity} [fb]"] if fb else [])
         cl = _repr.num(100 * self.cl) if isinstance(self.cl, int | float) else "?"
         title = (f"LimitResult: {cl} % CL CLs upper limit, "
                  f"{self.method}" + (f" ({self.n_toys} toys)" if self.n_toys else "")
                  + f", {self.model} model; background under the signal "
                  f"{_repr.num(self.background_in_window)}")
-        return _repr.html_table(title, ["", "μ", "signal events"], rows, notes=self.flags)
+        return _repr.html_table(title, header, rows, notes=self.flags)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly summary (without the workspace)."""
@@ -141,6 +191,13 @@ class LimitResult:
             "background_in_window": num(self.background_in_window),
             "workspace_observed_limit_mu": num(self.workspace_observed),
             "workspace_expected_limit_mu": num(self.workspace_expected),
+            "observed_limit_events": num(self.in_events(self.observed)),
+            "expected_limit_events": num(self.in_events(self.expected)),
+            "signal_cross_section_fb": num(self.signal_cross_section_fb),
+            "cross_section_quantity": self.cross_section_quantity,
+            "observed_limit_fb": num(self.in_fb(self.observed)),
+            "expected_limit_fb": num(self.in_fb(self.expected)),
+            "expected_band_fb": [num(self.in_fb(x)) for x in self._band()],
         }
 
     def to_json(self, path: str | os.PathLike[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from sciood.report.figures import hunt
@@ -12,6 +13,24 @@ if TYPE_CHECKING:
     from sciood.report.markup import FigureBlocks
 
 __all__ = ["build"]
+
+
+def _limit_rows(lim: Any) -> list[list[str]]:
+    """Limit table rows: on μ, on signal events and (when known) on the cross-section."""
+    band = [float(x) for x in lim.expected_band]
+    units = [("signal strength μ", 1.0),
+             ("signal events after the cut", lim.signal_total)]
+    if math.isfinite(lim.signal_cross_section_fb):
+        units.append((f"{lim.cross_section_quantity} [fb]", lim.signal_cross_section_fb))
+    rows = [[esc(name), num(lim.observed * k), num(lim.expected * k),
+             ", ".join(num(x * k) for x in band)] for name, k in units]
+    rows.append(["method", esc(f"{lim.method}, {lim.model} model, CL = {lim.cl:g}"), "", ""])
+    return rows
+
+
+def _injected(inputs: ReportInputs) -> str:
+    stat = inputs.results.get("statistics") or {}
+    return str(stat.get("injection_process") or "the signal")
 
 
 def _hunt_rows(res: Any) -> list[list[str]]:
@@ -80,14 +99,13 @@ def build(inputs: ReportInputs, fig: FigureBlocks) -> str:
                      "".join(f"<li>{esc(f)}</li>" for f in flags) + "</ul>")
     lim = inputs.limit
     if lim is not None:
-        band = ", ".join(num(x) for x in lim.expected_band)
-        parts.append("<h3>CLs upper limit</h3>" + html_table(["", "value"], [
-            ["observed limit on μ", num(lim.observed)],
-            ["expected limit on μ (median)", num(lim.expected)],
-            ["expected −2σ, −1σ, median, +1σ, +2σ", band],
-            ["observed limit on signal events", num(lim.observed * lim.signal_total)],
-            ["method", esc(f"{lim.method}, CL = {lim.cl:g}")],
-        ]))
+        parts.append("<h3>CLs upper limit</h3>" + how(
+            f"95 % CL upper limit on the injected signal ({esc(_injected(inputs))}), "
+            "profiling the background function fitted to the spectrum after the cut; "
+            "μ scales the signal's template, signal events are μ times its expected yield "
+            "after the cut at the hunt's luminosity, and the cross-section is μ times the "
+            "signal's cross-section.") + html_table(
+            ["", "observed", "expected (median)", "expected −2σ … +2σ"], _limit_rows(lim)))
     else:
         parts.append(empty("No CLs limit was computed in this run."))
     br = getattr(inputs, "brazil", None)

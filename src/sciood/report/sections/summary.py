@@ -37,12 +37,17 @@ def build(inputs: ReportInputs, fig: FigureBlocks) -> str:
                 continue
             kpis.append((f"{d.name}", f"max SIC, {sig}", v))
     if inputs.hunt is not None:
-        kpis.append(("bump hunt", f"local Z after {inputs.hunt_detector or 'the'} cut",
-                     inputs.hunt.local_z_observed))
+        kpis.append(("bump hunt", f"local Z after {inputs.hunt_detector or 'the'} cut"
+                     + _at(inputs.hunt), inputs.hunt.local_z_observed))
     if inputs.hunt_baseline is not None:
-        kpis.append(("bump hunt", "local Z, mjj only", inputs.hunt_baseline.local_z_observed))
-    if inputs.limit is not None:
-        kpis.append(("CLs limit", "observed 95 % CL on μ", inputs.limit.observed))
+        kpis.append(("bump hunt", "local Z, mjj only" + _at(inputs.hunt_baseline),
+                     inputs.hunt_baseline.local_z_observed))
+    lim = inputs.limit
+    if lim is not None:
+        if np.isfinite(lim.signal_cross_section_fb):
+            kpis.append(("CLs limit", f"{lim.cross_section_quantity} [fb], 95 % CL",
+                         lim.in_fb(lim.observed)))
+        kpis.append(("CLs limit", "signal events, 95 % CL", lim.in_events(lim.observed)))
     if kpis:
         parts.append('<div class="kpi">' + "".join(
             f"<div><span>{esc(a)}</span><b>{num(v)}</b><span>{esc(b)}</span></div>"
@@ -69,6 +74,12 @@ def build(inputs: ReportInputs, fig: FigureBlocks) -> str:
                                                     else esc(v)] for k, v in flat[:200]]) +
                      "</details>")
     return "".join(parts)
+
+
+def _at(hunt: Any) -> str:
+    """`` at m = … GeV`` of a hunt's best mass (empty when it has none)."""
+    m = getattr(hunt, "best_mass", None)
+    return f" at {m:.0f} GeV" if isinstance(m, int | float) and np.isfinite(m) else ""
 
 
 def _flatten_scalars(obj: Any, prefix: str = "") -> list[tuple[str, Any]]:
