@@ -1,4 +1,4 @@
-"""Report benchmark: time to write ``report.html`` and its size, and the docs screenshot.
+"""Report benchmark: time to write ``report.html`` and its size.
 
 The inputs are the real ones of the report tests (``tests/report/conftest.py``: detectors fitted
 on generated QCD, real evaluation, sim -> data comparison, bump hunt, CLs limit, injection
@@ -6,7 +6,9 @@ scan).  For the timing at larger sizes the ``sim`` test set and the scores are t
 times (with a 1e-3 jitter on the scores so ties do not flatter the sort): the figures and
 bootstrap bands then cost what they cost on ``k`` times more events.
 
-Run:  .venv/bin/python benchmarks/report.py [--tile 1 10 100] [--screenshot docs/figures/report.png]
+The docs' screenshots are of the demo report: docs/figures/report_screenshots.py.
+
+Run:  .venv/bin/python benchmarks/report.py [--tile 1 10 100]
 """
 
 from __future__ import annotations
@@ -50,40 +52,10 @@ def _tiled(inputs, k: int):
     return dataclasses.replace(inputs, test_sets={"sim": sim}, detectors=dets)
 
 
-def screenshot(report: Path, out: Path, width: int = 1280) -> int:
-    """Composite PNG for the README: summary, ROC, AUC matrix and bump hunt (bytes written)."""
-    from PIL import Image
-
-    from sciood.report.browser import check_report
-
-    full = out.with_suffix(".full.png")
-    check = check_report(report, screenshot=full, width=width)
-    if not check.ok:
-        raise SystemExit(f"report has problems: {check.problems()}")
-    im = Image.open(full).convert("RGB")
-    top = check.section_top
-    crops = [(0, top["data"] - 120), (top["roc"], top["roc"] + 700),
-             (top["metrics"], top["metrics"] + 430), (top["hunt"], top["hunt"] + 1040)]
-    parts = [im.crop((0, a, im.width, b)) for a, b in crops]
-    height = sum(p.height for p in parts) + 6 * (len(parts) - 1)
-    canvas = Image.new("RGB", (im.width, height), (200, 200, 200))
-    y = 0
-    for p in parts:
-        canvas.paste(p, (0, y))
-        y += p.height + 6
-    canvas = canvas.resize((960, round(height * 960 / im.width)), Image.Resampling.LANCZOS)
-    canvas.quantize(colors=160, method=Image.Quantize.MEDIANCUT,
-                    dither=Image.Dither.NONE).save(out, optimize=True)
-    full.unlink()
-    return out.stat().st_size
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tile", type=int, nargs="+", default=[1, 10, 100])
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "report-benchmark")
-    ap.add_argument("--screenshot", type=Path, default=None,
-                    help="write the README composite screenshot here")
     args = ap.parse_args()
 
     from sciood.report import write_report
@@ -103,10 +75,6 @@ def main() -> None:
         dt = time.perf_counter() - t
         print(f"| {len(sim):,} | {len(inp.detectors)} | {n_sig} | {dt:.1f} | "
               f"{path.stat().st_size / 1e6:.2f} |")
-    if args.screenshot is not None:
-        path = write_report(args.out / "tile1", inputs)
-        size = screenshot(path, args.screenshot)
-        print(f"screenshot {args.screenshot} ({size / 1e3:.0f} kB)")
 
 
 if __name__ == "__main__":
