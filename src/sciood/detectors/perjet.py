@@ -5,7 +5,18 @@ per-jet features of both jets (representation ``"jets"``: soft-drop mass, τ21,
 constituent multiplicity by default), scores each jet (:meth:`PerJet.score_jets`,
 shape ``(n, 2)``), and aggregates per event: ``"max"`` (default: either jet anomalous),
 ``"min"`` (both jets anomalous — the prior of a resonance decaying to two boosted
-objects) or ``"mean"``.
+objects) or ``"mean"``.  Rules that need no choice between min and max:
+
+* ``"fisher"`` / ``"stouffer"`` — each jet's score becomes a p-value against the
+  background training jets (:class:`JetPValue`: weighted survival function, exponential
+  tail beyond its 99th percentile), combined as Fisher's ``−2 Σ_j log p_j`` (χ²(4) for
+  two independent uniform p-values) or Stouffer's ``Σ_j Φ⁻¹(1 − p_j) / √2``; one very
+  anomalous jet or two moderately anomalous ones both score high.
+* ``"joint"`` / ``"joint_sym"`` — no per-jet model: one ``base`` density over the
+  concatenated ``2k`` features of both jets (each Gaussianized by the pooled per-jet
+  marginal), score ``−log p(z_1, z_2)`` (+ ``Σ log φ`` in ``copula`` space).
+  ``"joint_sym"`` trains on both jet orders and scores
+  ``−log ½ [p(z_1, z_2) + p(z_2, z_1)]``, the same for either order.
 
 ``space`` selects the coordinates the base detector sees:
 
@@ -38,12 +49,96 @@ from sciood.detectors.contract import Detector
 from sciood.detectors.inputs import LabelKind
 from sciood.detectors.params import check_base_params, extra_params
 from sciood.detectors.registry import detector_class, make, register
-from sciood.errors import ConfigError
+from sciood.errors import ConfigError, DataError
 from sciood.represent.hlf import Gaussianizer, jet_features
 
-__all__ = ["PerJet"]
+__all__ = ["AGGREGATES", "JetPValue", "PerJet"]
 
 DENSITY_BASES = ("gmm", "flow")
+#: every ``aggregate`` of :class:`PerJet`
+AGGREGATES = ("max", "min", "mean", "fisher", "stouffer", "joint", "joint_sym")
+PVALUE_AGGREGATES = ("fisher", "stouffer")
+JOINT_AGGREGATES = ("joint", "joint_sym")
+#: p-values stay below 1 so that Stouffer's Φ⁻¹(1 − p) is finite
+LOG_P_MAX = float(np.log1p(-1e-12))
+
+
+class JetPValue:
+    """Background p-value of a per-jet score: weighted fraction of training jets scoring higher.
+
+    Below the ``1 − tail`` weighted quantile ``u`` of the training scores the survival
+    function is the weighted empirical one (linear in the score between training points);
+    above ``u`` it continues as an exponential tail ``tail · exp(−(s − u) / τ)`` with ``τ``
+    the weighted mean excess over ``u`` (a generalised Pareto tail of shape 0), so jets
+    beyond the largest training score keep distinct, ordered p-values instead of a tie.
+
+    Parameters
+    ----------
+    tail : float
+        Fraction of the training weight modelled by the exponential tail.
+    """
+
+    def __init__(self, tail: float = 0.01) -> None:
+        self.tail = float(tail)
+        self.scores_: np.ndarray | None = None
+        self.log_sf_: np.ndarray | None = None
+        self.tau_ = 1.0
+
+    def fit(self, s: np.ndarray, *, sample_weight: np.ndarray) -> JetPValue:
+        """Fit on training jet scores ``s`` ``(m,)`` with weights ``(m,)`` (negatives → 0)."""
+        s = np.asarray(s, float)
+        w = np.clip(np.asarray(sample_weight, float), 0.0, None)
+        if not np.isfinite(s).all() or w.sum() <= 0:
+            raise DataError("per_jet p-values need finite training jet scores and a positive "
+                            "total weight; check the base detector's fit and the weights")
+        order = np.argsort(s, kind="stable")
+        s, w = s[order], w[order] / w.sum()
+        sf = np.clip(1.0 - np.cumsum(w) + w / 2, 1e-300, 1.0)  # mid-rank survival
+        u_idx = int(np.searchsorted(-sf, -self.tail))  # first point with sf <= tail
+        u_idx = min(max(u_idx, 1), len(s) - 1)
+        u = s[u_idx]
+        exc = s[u_idx:] - u
+        self.tau_ = float(max(np.sum(w[u_idx:] * exc) / max(w[u_idx:].sum(), 1e-300), 1e-9))
+        self.scores_, self.log_sf_ = s[: u_idx + 1], np.log(sf[: u_idx + 1])
+        return self
+
+    def log_pvalue(self, s: np.ndarray) -> np.ndarray:
+        """log p of scores ``s`` (any shape, same shape out); p < 1, larger score → smaller p."""
+        if self.scores_ is None or self.log_sf_ is None:
+            raise DataError("JetPValue used before fit")
+        s = np.asarray(s, float)
+        xs, ls = self.scores_, self.log_sf_
+        body = np.interp(s, xs, ls)  # below the lowest training score: its p (< 1)
+        tail = ls[-1] - (s - xs[-1]) / self.tau_
+        return np.minimum(np.where(s > xs[-1], tail, body), LOG_P_MAX)
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Arrays to store with a model."""
+        if self.scores_ is None or self.log_sf_ is None:
+            raise DataError("JetPValue used before fit")
+        return {"scores": self.scores_, "log_sf": self.log_sf_,
+                "tau": np.array([self.tau_]), "tail": np.array([self.tail])}
+
+    @classmethod
+    def from_state(cls, state: dict[str, np.ndarray]) -> JetPValue:
+        """Rebuild from :meth:`state`."""
+        c = cls(float(state["tail"][0]))
+        c.scores_ = np.asarray(state["scores"], float)
+        c.log_sf_ = np.asarray(state["log_sf"], float)
+        c.tau_ = float(state["tau"][0])
+        return c
+
+
+def fisher(log_p: np.ndarray) -> np.ndarray:
+    """Fisher's combination ``−2 Σ log p`` over the last axis; χ²(2m) for m independent U(0,1)."""
+    return np.asarray(-2.0 * np.sum(log_p, axis=-1))
+
+
+def stouffer(log_p: np.ndarray) -> np.ndarray:
+    """Stouffer's ``Σ Φ⁻¹(1 − p) / √m`` over the last axis; N(0, 1) for independent U(0,1)."""
+    from scipy.special import ndtri_exp
+
+    return np.asarray(-ndtri_exp(np.asarray(log_p, float)).sum(-1) / np.sqrt(log_p.shape[-1]))
 
 
 @register("per_jet")
@@ -55,7 +150,7 @@ class PerJet(Detector):
     base : str
         Registry name of an unsupervised feature detector.
     space : {"raw", "gauss", "copula"}
-    aggregate : {"max", "min", "mean"}
+    aggregate : {"max", "min", "mean", "fisher", "stouffer", "joint", "joint_sym"}
     jet_features : sequence of str, optional
         Templates with ``{j}``; default :data:`~sciood.represent.hlf.JET_FEATURES`.
     seed : int
@@ -76,7 +171,8 @@ class PerJet(Detector):
         *,
         base: str = "gmm",
         space: Literal["raw", "gauss", "copula"] = "copula",
-        aggregate: Literal["max", "min", "mean"] = "max",
+        aggregate: Literal["max", "min", "mean", "fisher", "stouffer", "joint",
+                           "joint_sym"] = "max",
         jet_features: Sequence[str] | None = None,
         seed: int = 0,
         **base_params: Any,
@@ -103,8 +199,8 @@ class PerJet(Detector):
     def _check_options(self) -> None:
         if self.space not in ("raw", "gauss", "copula"):
             raise ConfigError(f"space must be 'raw', 'gauss' or 'copula', got {self.space!r}")
-        if self.aggregate not in ("max", "min", "mean"):
-            raise ConfigError(f"aggregate must be 'max', 'min' or 'mean', got {self.aggregate!r}")
+        if self.aggregate not in AGGREGATES:
+            raise ConfigError(f"aggregate must be one of {AGGREGATES}, got {self.aggregate!r}")
         if self.space == "copula" and self.base not in DENSITY_BASES:
             raise ConfigError(f"space='copula' needs a density base {DENSITY_BASES}, got "
                               f"{self.base!r}; use space='gauss' or 'raw'")
@@ -116,10 +212,42 @@ class PerJet(Detector):
         jets = X.reshape(-1, X.shape[-1])
         wj = np.repeat(w, X.shape[1])
         self._gauss = Gaussianizer().fit(jets, sample_weight=wj) if self.space != "raw" else None
+        self._pvalue: JetPValue | None = None
+        if self.aggregate in JOINT_AGGREGATES:
+            z = self._pairs(X)
+            wz = w
+            if self.aggregate == "joint_sym":
+                z, wz = np.concatenate([z, self._pairs(X[:, ::-1])]), np.concatenate([w, w])
+            self._model = make(self.base, seed=self.seed, **self._base_params).fit(
+                z, sample_weight=wz)
+            return
         z = jets if self._gauss is None else self._gauss.transform(jets)
         self._model = make(self.base, seed=self.seed, **self._base_params).fit(z, sample_weight=wj)
+        if self.aggregate in PVALUE_AGGREGATES:
+            self._pvalue = JetPValue().fit(self._jet_scores(X).ravel(), sample_weight=wj)
+
+    def _pairs(self, X: np.ndarray) -> np.ndarray:
+        """Both jets' (Gaussianized) features side by side, shape ``(n, 2k)``."""
+        n, m, k = X.shape
+        jets = X.reshape(-1, k)
+        z = jets if self._gauss is None else self._gauss.transform(jets)
+        return z.reshape(n, m * k)
+
+    def _joint_score(self, X: np.ndarray) -> np.ndarray:
+        z = self._pairs(X)
+        s = self._model.score(z)
+        if self.aggregate == "joint_sym":
+            s2 = self._model.score(self._pairs(X[:, ::-1]))
+            s = -np.logaddexp(-s, -s2) + np.log(2.0)
+        if self.space == "copula":
+            s = s + Gaussianizer.log_marginal(z)
+        return np.asarray(s)
 
     def _jet_scores(self, X: np.ndarray) -> np.ndarray:
+        if self.aggregate in JOINT_AGGREGATES:
+            raise ConfigError(f"aggregate={self.aggregate!r} models the jet pair jointly and "
+                              "has no per-jet score; use score(), or aggregate='fisher' for "
+                              "per-jet scores with a symmetric combination")
         jets = X.reshape(-1, X.shape[-1])
         if self._gauss is None:
             return self._model.score(jets).reshape(X.shape[:2])
@@ -133,7 +261,27 @@ class PerJet(Detector):
         """Per-jet scores, shape ``(n, 2)`` (column 0 = j1, the lighter jet)."""
         return self._jet_scores(self._prepared(X))
 
+    def jet_log_pvalues(self, X: Any) -> np.ndarray:
+        """log background p-value of each jet's score, shape ``(n, 2)``.
+
+        Only for ``aggregate="fisher"`` or ``"stouffer"`` (the calibrated rules).
+        """
+        if self.aggregate not in PVALUE_AGGREGATES:
+            raise ConfigError(f"jet p-values are calibrated only for aggregate in "
+                              f"{PVALUE_AGGREGATES}, got {self.aggregate!r}; refit with one")
+        return self._log_p(self._prepared(X))
+
+    def _log_p(self, X: np.ndarray) -> np.ndarray:
+        assert self._pvalue is not None
+        return self._pvalue.log_pvalue(self._jet_scores(X))
+
     def _score_arrays(self, X: np.ndarray) -> np.ndarray:
+        if self.aggregate in JOINT_AGGREGATES:
+            return self._joint_score(X)
+        if self.aggregate == "fisher":
+            return fisher(self._log_p(X))
+        if self.aggregate == "stouffer":
+            return stouffer(self._log_p(X))
         s = self._jet_scores(X)
         if self.aggregate == "min":
             return s.min(1)
@@ -146,12 +294,16 @@ class PerJet(Detector):
         arrays = {f"base.{k}": v for k, v in ar.items()}
         if self._gauss is not None:
             arrays.update({f"gauss.{k}": v for k, v in self._gauss.state().items()})
+        if self._pvalue is not None:
+            arrays.update({f"pvalue.{k}": v for k, v in self._pvalue.state().items()})
         return {"base": st}, arrays, {f"base.{k}": v for k, v in sk.items()}
 
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray],
                    sk: dict[str, Any]) -> None:
         g = {k[6:]: v for k, v in arrays.items() if k.startswith("gauss.")}
         self._gauss = Gaussianizer.from_state(g) if g else None
+        pv = {k[7:]: v for k, v in arrays.items() if k.startswith("pvalue.")}
+        self._pvalue = JetPValue.from_state(pv) if pv else None
         self._model = make(self.base, seed=self.seed, **self._base_params)
         self._model._restore_full_state(
             state["base"],
