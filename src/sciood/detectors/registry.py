@@ -87,6 +87,7 @@ BUILTIN: dict[str, str] = {
     "idealized": "sciood.detectors.weak:Idealized",
     "cathode": "sciood.detectors.weak:Cathode",
     "anode": "sciood.detectors.weak:Anode",
+    "lacathode": "sciood.detectors.lacathode:LaCathode",
 }
 
 #: Prefix of the PyOD detectors (``pyod:ECOD``); the classes come from ``pyod.models``.
