@@ -169,3 +169,5 @@ def test_errors_name_the_fix(halves: tuple[np.ndarray, np.ndarray]) -> None:
         make("lacathode", **fast).fit(train[:, :-1], observable=train[:, -1])
     with pytest.raises(ConfigError, match="oversample must be > 0"):
         make("lacathode", oversample=0, **fast).fit(train)
+    with pytest.raises(ConfigError, match="representation='hlf'"):
+        make("lacathode", representation="sets", **fast).fit(train)

@@ -123,10 +123,14 @@ class LaCathode(_SidebandDensity, _WeakBase):
     def _uses_scaler(self) -> bool:
         return False  # features go through the flow's LogitScaler; mjj is the context
 
-    def _represent(self, events: EventSet) -> np.ndarray:
-        if self.representation != "hlf":
+    @classmethod
+    def _check_params(cls, params: dict[str, Any]) -> None:
+        super()._check_params(params)
+        if params["representation"] != "hlf":
             raise ConfigError(f"lacathode works on high-level features; set "
-                              f"representation='hlf', got {self.representation!r}")
+                              f"representation='hlf', got {params['representation']!r}")
+
+    def _represent(self, events: EventSet) -> np.ndarray:
         if not events.observables:
             raise DataError(f"the EventSet has no observable; {_INPUT}")
         return np.c_[super()._represent(events), events.column(events.observables[0])]
