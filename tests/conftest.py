@@ -8,19 +8,28 @@ configuration hash.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
-import shutil
-from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
+# One BLAS / OpenMP thread per test process: `make test` runs two pytest-xdist workers on two
+# cores, and a second thread per worker only oversubscribes them — OpenMP spin-waiting made
+# HistGradientBoosting fits ~2x slower on a busy machine (test_weak: 21.9 s -> 12.7 s at load
+# 2). Set before numpy / scikit-learn load their thread pools; inherited by the subprocesses
+# the tests start (CLI runs, Dask workers). torch is already at one thread (TORCH_THREADS).
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-import sciood
-from sciood.data.eventset import EventSet
-from sciood.errors import ConfigError
+import contextlib  # noqa: E402
+import fcntl  # noqa: E402
+import shutil  # noqa: E402
+from collections import Counter  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+import sciood  # noqa: E402
+from sciood.data.eventset import EventSet  # noqa: E402
+from sciood.errors import ConfigError  # noqa: E402
 
 CACHE = Path(os.environ.get("SCIOOD_TEST_CACHE", Path(__file__).parent.parent / ".cache" /
                             "test-samples"))
@@ -57,6 +66,17 @@ def cache_lock(name: str) -> Iterator[None]:
 #: runs them all, in order (their session fixture `tiny_run` is then made once).
 PIPELINE_GROUP = ("tests/pipeline/", "tests/hostile/test_pipeline_faults.py")
 
+#: Modules whose expensive module/session fixtures would otherwise be built once on *each*
+#: worker (xdist splits a module's tests between workers): path prefix -> group.  Measured
+#: set-ups: the contract's 25 fitted detectors 42 s, the report inputs 30 s, the weak
+#: detectors' samples and flows 20 s, per worker.
+FIXTURE_GROUPS = {
+    "tests/detectors/test_contract.py": "contract",
+    "tests/report/": "report",
+    "tests/detectors/test_weak.py": "weak",
+    "tests/hostile/test_model_files.py": "model-files",
+}
+
 
 #: ``@pytest.mark.hostile(category, outcome)`` (tests/hostile/): the category of a hostile input
 #: or fault, and its expected outcome — "error" (a SciOODError subclass whose message names the
@@ -71,6 +91,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         path = Path(str(item.fspath)).relative_to(config.rootpath).as_posix()
         if path.startswith(PIPELINE_GROUP):
             item.add_marker(pytest.mark.xdist_group("pipeline"))
+        for prefix, group in FIXTURE_GROUPS.items():
+            if path.startswith(prefix):
+                item.add_marker(pytest.mark.xdist_group(group))
         mark = item.get_closest_marker("hostile")
         if mark is None:
             continue

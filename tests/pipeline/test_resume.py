@@ -15,8 +15,9 @@ from sciood.pipeline import run
 
 from .conftest import TINY, tiny_config
 
-#: Long enough to be killed mid-fit (one optimiser step per epoch on 150 events).
-SLOW = {"name": "ae", "label": "slow_ae", "params": {"epochs": 3000}}
+#: Long enough to be killed mid-fit (one optimiser step per epoch on 150 events: seconds; the
+#: kill comes within ~20 ms of the model directory appearing), short for the resumed fit.
+SLOW = {"name": "ae", "label": "slow_ae", "params": {"epochs": 1000}}
 
 
 def _wait_for(path, proc, timeout=120.0):
