@@ -67,3 +67,18 @@ def test_browser_sees_a_broken_image(chromium: str, tmp_path: Path) -> None:
     assert not check.ok and any("127.0.0.1" in u for u in check.failed_requests)
     with pytest.raises(DataError, match="no report"):
         check_report(tmp_path / "missing.html", executable=chromium)
+
+
+def test_docs_screenshots_decode_in_the_browser(chromium: str, tmp_path: Path) -> None:
+    """The report screenshots docs/report.md shows exist and decode in the same browser."""
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    names = re.findall(r"\]\(figures/(report-[a-z]+\.png)\)", (docs / "report.md").read_text())
+    assert names == ["report-summary.png", "report-hunt.png"]
+    page = tmp_path / "shots.html"
+    page.write_text("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>docs</title>"
+                    "</head><body><section id=\"docs\">" + "".join(
+                        f'<img alt="{n}" src="{(docs / "figures" / n).as_uri()}">'
+                        for n in names) + "</section></body></html>", encoding="utf-8")
+    check = check_report(page, executable=chromium, full_page=False)
+    assert check.failed_requests == [] and check.console == []
+    assert dict(check.images) == {n: 1280 for n in names}
