@@ -115,3 +115,39 @@ def test_wrong_use_is_a_clear_error(fitted, bg) -> None:
         fitted["min"].jet_log_pvalues(X)
     with pytest.raises(ConfigError, match="aggregate"):
         make("per_jet", aggregate="median").fit(X)
+
+
+J4 = ["mj{j}_sd", "tau21_j{j}", "tau32_j{j}", "nconst_j{j}"]
+
+
+@pytest.fixture(scope="module")
+def events(make_sample):
+    qcd = make_sample("qcd_rnd", 3000, 41, mpi=False)
+    return qcd.select(np.arange(0, len(qcd), 2)), qcd.select(np.arange(1, len(qcd), 2))
+
+
+def test_members_join_the_combination(events, make_sample, tmp_path: Path) -> None:
+    train, test = events
+    member = {"space": "raw", "jet_features": J4}
+    det = make("per_jet", aggregate="stouffer", n_components=3, members=[member],
+               seed=0).fit(train)
+    lp = det.jet_log_pvalues(test)
+    assert lp.shape == (len(test), 4)
+    np.testing.assert_allclose(det.score(test), stouffer(lp), rtol=1e-12)
+    # each block is the p-value of the model fitted alone on its own features
+    main = make("per_jet", aggregate="stouffer", n_components=3, seed=0).fit(train)
+    alone = make("per_jet", aggregate="stouffer", n_components=3, seed=0, **member).fit(train)
+    np.testing.assert_allclose(lp[:, :2], main.jet_log_pvalues(test), rtol=1e-10)
+    np.testing.assert_allclose(lp[:, 2:], alone.jet_log_pvalues(test), rtol=1e-10)
+    # arrays carry the union of the features, main model's first; order of jets irrelevant
+    X = jet_features(test, ["mj{j}_sd", "nconst_j{j}", "tau21_j{j}", "tau32_j{j}"])
+    np.testing.assert_allclose(det.score(X), det.score(test), rtol=1e-12)
+    np.testing.assert_allclose(det.score(X[:, ::-1]), det.score(X), rtol=1e-9)
+    det.save(tmp_path / "m")
+    np.testing.assert_array_equal(Detector.load(tmp_path / "m").score(test), det.score(test))
+    sig = make_sample("xy_qqqq", 400, 43, mpi=False)
+    assert (det.score(sig)[:, None] > det.score(test)[None, :]).mean() > 0.65
+    with pytest.raises(ConfigError, match="through their p-values"):
+        make("per_jet", aggregate="min", members=[member]).fit(train)
+    with pytest.raises(ConfigError, match=r"members\[0\]"):
+        make("per_jet", aggregate="fisher", members=[{"space": "curved"}]).fit(train)

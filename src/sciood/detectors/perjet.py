@@ -11,7 +11,10 @@ objects) or ``"mean"``.  Rules that need no choice between min and max:
   background training jets (:class:`JetPValue`: weighted survival function, exponential
   tail beyond its 99th percentile), combined as Fisher's ``−2 Σ_j log p_j`` (χ²(4) for
   two independent uniform p-values) or Stouffer's ``Σ_j Φ⁻¹(1 − p_j) / √2``; one very
-  anomalous jet or two moderately anomalous ones both score high.
+  anomalous jet or two moderately anomalous ones both score high.  ``members`` adds more
+  per-jet models (other features, space or base) whose two p-values join the same sum,
+  e.g. the copula of (m_sd, nconst) for two-prong jets and a raw density of
+  (m_sd, τ21, τ32, nconst) for three- and four-prong jets.
 * ``"joint"`` / ``"joint_sym"`` — no per-jet model: one ``base`` density over the
   concatenated ``2k`` features of both jets (each Gaussianized by the pooled per-jet
   marginal), score ``−log p(z_1, z_2)`` (+ ``Σ log φ`` in ``copula`` space).
@@ -47,10 +50,10 @@ import numpy as np
 from sciood.data.eventset import EventSet
 from sciood.detectors.contract import Detector
 from sciood.detectors.inputs import LabelKind
-from sciood.detectors.params import check_base_params, extra_params
+from sciood.detectors.params import check_base_params, check_class_params, extra_params
 from sciood.detectors.registry import detector_class, make, register
 from sciood.errors import ConfigError, DataError
-from sciood.represent.hlf import Gaussianizer, jet_features
+from sciood.represent.hlf import JET_FEATURES, Gaussianizer, jet_features
 
 __all__ = ["AGGREGATES", "JetPValue", "PerJet"]
 
@@ -129,6 +132,16 @@ class JetPValue:
         return c
 
 
+def _member_spec(own: dict[str, Any], member: dict[str, Any]) -> dict[str, Any]:
+    """A member's full PerJet parameters: its own keys over the parent's (``own``)."""
+    core = ("base", "space", "aggregate", "jet_features", "seed", "members")
+    same_base = member.get("base", own["base"]) == own["base"]
+    inherited = {k: v for k, v in own.items() if k not in core} if same_base else {}
+    return {**inherited, "base": own["base"], "space": own["space"],
+            "jet_features": own.get("jet_features"), **member,
+            "aggregate": own["aggregate"], "seed": own["seed"], "members": None}
+
+
 def fisher(log_p: np.ndarray) -> np.ndarray:
     """Fisher's combination ``−2 Σ log p`` over the last axis; χ²(2m) for m independent U(0,1)."""
     return np.asarray(-2.0 * np.sum(log_p, axis=-1))
@@ -153,6 +166,13 @@ class PerJet(Detector):
     aggregate : {"max", "min", "mean", "fisher", "stouffer", "joint", "joint_sym"}
     jet_features : sequence of str, optional
         Templates with ``{j}``; default :data:`~sciood.represent.hlf.JET_FEATURES`.
+    members : sequence of dict, optional
+        Only with ``aggregate="fisher"`` or ``"stouffer"``: further per-jet models, each a
+        dict of ``base``, ``space``, ``jet_features`` and base parameters (omitted keys
+        take this detector's values; base parameters only when the base is the same).
+        Each is fitted and calibrated like the main model; all ``2 (1 + len(members))``
+        per-jet p-values are combined.  Array inputs then carry the union of the jet
+        features (main model's first), in that order.
     seed : int
     **base_params
         Parameters of the base detector.
@@ -174,6 +194,7 @@ class PerJet(Detector):
         aggregate: Literal["max", "min", "mean", "fisher", "stouffer", "joint",
                            "joint_sym"] = "max",
         jet_features: Sequence[str] | None = None,
+        members: Sequence[Any] | None = None,
         seed: int = 0,
         **base_params: Any,
     ) -> None:
@@ -192,9 +213,42 @@ class PerJet(Detector):
         if detector_class(base).label_kind != "none":
             raise ConfigError(f"per_jet needs an unsupervised base, got {base!r}")
         check_base_params("per_jet", base, {**extra_params(cls, params), "seed": params["seed"]})
+        members = params.get("members") or []
+        if members and params["aggregate"] not in PVALUE_AGGREGATES:
+            raise ConfigError(f"per_jet members are combined through their p-values: use "
+                              f"aggregate in {PVALUE_AGGREGATES}, got {params['aggregate']!r}")
+        for i, m in enumerate(members):
+            if not isinstance(m, dict) or "members" in m or "aggregate" in m or "seed" in m:
+                raise ConfigError(f"per_jet members[{i}] must be a dict of base, space, "
+                                  f"jet_features and base parameters, got {m!r}")
+            try:
+                check_class_params(cls, _member_spec(params, m))
+            except ConfigError as exc:
+                raise ConfigError(f"per_jet members[{i}]: {exc}") from exc
+
+    def _templates(self) -> list[str]:
+        """Jet-feature templates of the input: the main model's, then the members' new ones."""
+        out = list(JET_FEATURES if self.jet_features is None else self.jet_features)
+        for spec in self._member_specs():
+            out += [t for t in (spec["jet_features"] or JET_FEATURES) if t not in out]
+        return out
+
+    def _member_specs(self) -> list[dict[str, Any]]:
+        own = {**self._base_params, "base": self.base, "space": self.space,
+               "aggregate": self.aggregate, "jet_features": self.jet_features, "seed": self.seed}
+        return [_member_spec(own, m) for m in (self.members or [])]
+
+    def _member_columns(self, spec: dict[str, Any]) -> list[int]:
+        allt = self._templates()
+        return [allt.index(t) for t in (spec["jet_features"] or JET_FEATURES)]
+
+    def _main(self, X: np.ndarray) -> np.ndarray:
+        """The main model's columns of ``X`` ``(n, 2, K)`` → ``(n, 2, k)``."""
+        k = len(JET_FEATURES if self.jet_features is None else self.jet_features)
+        return X[:, :, :k]
 
     def _represent(self, events: EventSet) -> np.ndarray:
-        return jet_features(events, self.jet_features)
+        return jet_features(events, self._templates())
 
     def _check_options(self) -> None:
         if self.space not in ("raw", "gauss", "copula"):
@@ -209,6 +263,12 @@ class PerJet(Detector):
 
     def _fit_arrays(self, X: np.ndarray, y: Any, w: np.ndarray, obs: np.ndarray | None) -> None:
         self._check_options()
+        self._members: list[PerJet] = []
+        for spec in self._member_specs():
+            member = PerJet(**spec)
+            member._fit_arrays(X[:, :, self._member_columns(spec)], y, w, obs)
+            self._members.append(member)
+        X = self._main(X)
         jets = X.reshape(-1, X.shape[-1])
         wj = np.repeat(w, X.shape[1])
         self._gauss = Gaussianizer().fit(jets, sample_weight=wj) if self.space != "raw" else None
@@ -258,30 +318,38 @@ class PerJet(Detector):
         return s.reshape(X.shape[:2])
 
     def score_jets(self, X: Any) -> np.ndarray:
-        """Per-jet scores, shape ``(n, 2)`` (column 0 = j1, the lighter jet)."""
-        return self._jet_scores(self._prepared(X))
+        """Per-jet scores of the main model, shape ``(n, 2)`` (column 0 = j1, the lighter jet)."""
+        return self._jet_scores(self._main(self._prepared(X)))
 
     def jet_log_pvalues(self, X: Any) -> np.ndarray:
-        """log background p-value of each jet's score, shape ``(n, 2)``.
+        """log background p-value of each jet's score, shape ``(n, 2 (1 + len(members)))``.
 
-        Only for ``aggregate="fisher"`` or ``"stouffer"`` (the calibrated rules).
+        Only for ``aggregate="fisher"`` or ``"stouffer"`` (the calibrated rules); columns
+        (j1, j2) of the main model, then of each member.
         """
         if self.aggregate not in PVALUE_AGGREGATES:
             raise ConfigError(f"jet p-values are calibrated only for aggregate in "
                               f"{PVALUE_AGGREGATES}, got {self.aggregate!r}; refit with one")
-        return self._log_p(self._prepared(X))
+        return self._all_log_p(self._prepared(X))
 
     def _log_p(self, X: np.ndarray) -> np.ndarray:
         assert self._pvalue is not None
         return self._pvalue.log_pvalue(self._jet_scores(X))
 
+    def _all_log_p(self, X: np.ndarray) -> np.ndarray:
+        parts = [self._log_p(self._main(X))]
+        for spec, member in zip(self._member_specs(), self._members, strict=True):
+            parts.append(member._log_p(X[:, :, self._member_columns(spec)]))
+        return np.concatenate(parts, axis=1)
+
     def _score_arrays(self, X: np.ndarray) -> np.ndarray:
+        if self.aggregate == "fisher":
+            return fisher(self._all_log_p(X))
+        if self.aggregate == "stouffer":
+            return stouffer(self._all_log_p(X))
+        X = self._main(X)
         if self.aggregate in JOINT_AGGREGATES:
             return self._joint_score(X)
-        if self.aggregate == "fisher":
-            return fisher(self._log_p(X))
-        if self.aggregate == "stouffer":
-            return stouffer(self._log_p(X))
         s = self._jet_scores(X)
         if self.aggregate == "min":
             return s.min(1)
@@ -296,7 +364,14 @@ class PerJet(Detector):
             arrays.update({f"gauss.{k}": v for k, v in self._gauss.state().items()})
         if self._pvalue is not None:
             arrays.update({f"pvalue.{k}": v for k, v in self._pvalue.state().items()})
-        return {"base": st}, arrays, {f"base.{k}": v for k, v in sk.items()}
+        sks = {f"base.{k}": v for k, v in sk.items()}
+        states = []
+        for i, member in enumerate(self._members):
+            mst, mar, msk = member._get_state()
+            states.append(mst)
+            arrays.update({f"m{i}.{k}": v for k, v in mar.items()})
+            sks.update({f"m{i}.{k}": v for k, v in msk.items()})
+        return {"base": st, "members": states}, arrays, sks
 
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray],
                    sk: dict[str, Any]) -> None:
@@ -310,3 +385,10 @@ class PerJet(Detector):
             {k[5:]: v for k, v in arrays.items() if k.startswith("base.")},
             {k[5:]: v for k, v in sk.items() if k.startswith("base.")},
         )
+        self._members = []
+        for i, spec in enumerate(self._member_specs()):
+            member, pre = PerJet(**spec), f"m{i}."
+            member._set_state(state["members"][i],
+                              {k[len(pre):]: v for k, v in arrays.items() if k.startswith(pre)},
+                              {k[len(pre):]: v for k, v in sk.items() if k.startswith(pre)})
+            self._members.append(member)
