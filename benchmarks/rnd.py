@@ -31,12 +31,20 @@ Protocol (issue 5)
   the conditional / search observable.  ``correlated``: mj1 and Δm shifted by 0.1 · mjj,
   which makes them depend on mjj as in the CATHODE paper's §5.3 stress test (our choice of factor).
 * Methods: ``supervised`` (extra-background SR vs signal, the Neyman–Pearson reference),
-  ``idealized`` (data SR vs extra-background SR), ``cathode``, ``anode``, ``cwola``
+  ``idealized`` (data SR vs extra-background SR), ``cathode``, ``lacathode`` (CATHODE's
+  classifier in the sideband flow's latent space), ``anode``, ``cwola``
   (SR ± 200 GeV sidebands), unsupervised ``flow`` (on the data SR) and ``per_jet`` (per-jet
   copula density on both jets' soft-drop mass, τ21 and multiplicity, data SR), ``random``.
 * Metric: max SIC on the independent SR test set (test background + test signal, never the
   injected events), cuts with ≥ 25 background events (≈ 20 % relative uncertainty, as in
   the CATHODE paper).
+* Sculpting (``cathode``, ``lacathode``, ``random``): the independent test background at every
+  mjj of the window (SR and sidebands) is scored and cut at the 20 % highest scores; ``jsd``
+  is the Jensen–Shannon divergence (base 2) of its mjj histogram (100 GeV bins) after vs
+  before the cut, reported as 1/JSD (higher = less sculpting; ``random`` gives the
+  finite-sample floor).
+* ``--injection N`` runs a part at N R&D-equivalent injected events instead of 1000 (tagged
+  ``+injN``), for samples too small for the default S/B to be learnt.
 """
 
 from __future__ import annotations
@@ -65,7 +73,11 @@ WINDOW = (2900.0, 4300.0)
 SR = (3300.0, 3700.0)
 SB_PER_1000 = 0.0064  # R&D: S/B in the SR per 1000 injected events per 1M background
 MIN_BKG = 25.0
-METHODS = ["supervised", "idealized", "cathode", "anode", "cwola", "flow", "per_jet", "random"]
+METHODS = ["supervised", "idealized", "cathode", "lacathode", "anode", "cwola", "flow", "per_jet",
+           "random"]
+#: methods whose cut's mjj sculpting is measured (see the module docstring)
+SCULPT_METHODS = ("cathode", "lacathode", "random")
+SCULPT_KEEP = 0.2
 SCAN = [0, 300, 600, 1000, 2000, 3000]
 SCAN_METHODS = ["idealized", "cathode", "cwola", "anode"]
 WINDOWS = [(3100.0, 3500.0), (3300.0, 3700.0), (3500.0, 3900.0)]
@@ -156,22 +168,52 @@ def _sr_only(es: EventSet) -> EventSet:
     return es.select(np.flatnonzero(in_sr(es)))
 
 
+def _rows(method: str, es: EventSet, part: str) -> np.ndarray:
+    """A method's input rows: the features, plus mjj as last column for ``lacathode``."""
+    X = features(es, part)
+    return np.c_[X, es.column("mjj")] if method == "lacathode" else X
+
+
+def sculpting_jsd(mjj: np.ndarray, score: np.ndarray, keep: float = SCULPT_KEEP) -> float:
+    """JSD (base 2) of the mjj histogram after a cut keeping ``keep`` of ``score``, vs before.
+
+    ``mjj`` and ``score``: shape ``(n,)``, background events over the whole window.
+    """
+    from scipy.spatial.distance import jensenshannon
+
+    bins = np.arange(WINDOW[0], WINDOW[1] + 1.0, 100.0)
+    cut = score > np.quantile(score, 1 - keep)
+    after = np.histogram(mjj[cut], bins)[0] / max(int(cut.sum()), 1)
+    before = np.histogram(mjj, bins)[0] / len(mjj)
+    return float(jensenshannon(after, before, base=2) ** 2)
+
+
 def train_and_score(method: str, s: Samples, data: EventSet, test: EventSet, part: str,
-                    seed: int) -> np.ndarray:
-    """Fit ``method`` (see the module docstring) and score the SR test events."""
+                    seed: int, sculpt: EventSet | None = None) -> Any:
+    """Fit ``method`` (see the module docstring) and score the SR test events.
+
+    With ``sculpt`` (events over the whole window) return ``(scores, scores of sculpt)``.
+    """
     Xt, ones = features(test, part), np.ones
     if method == "random":
-        return np.random.default_rng(seed).random(len(test))
-    if method in ("cathode", "anode", "cwola"):
-        X, mjj = features(data, part), data.column("mjj")
+        score = np.random.default_rng(seed).random(len(test))
+        if sculpt is None:
+            return score
+        return score, np.random.default_rng(seed + 1).random(len(sculpt))
+    if method in ("cathode", "lacathode", "anode", "cwola"):
+        X = _rows(method, data, part)
         params: dict[str, Any] = {"signal_region": list(SR)}
         if method != "anode":
             params.update(CLASSIFIER)
         if method != "cwola":
             params.update({k: v for k, v in FLOW.items()
-                           if k != "oversample" or method == "cathode"})
-        det = make(method, seed=seed, **params).fit(X, observable=mjj, sample_weight=ones(len(X)))
-        return det.score(Xt)
+                           if k != "oversample" or method in ("cathode", "lacathode")})
+        det = make(method, seed=seed, **params).fit(X, observable=data.column("mjj"),
+                                                    sample_weight=ones(len(X)))
+        score = det.score(_rows(method, test, part))
+        if sculpt is None:
+            return score
+        return score, det.score(_rows(method, sculpt, part))
     if method in ("supervised", "idealized"):
         pos = _sr_only(s.sig_train if method == "supervised" else data)
         neg = _sr_only(s.extra)
@@ -223,11 +265,12 @@ def _save_result(key: str, value: dict[str, Any], part: str) -> None:
 
 
 def run(root: Path, part: str, seeds: int, max_chunks: int | None, classifier: str,
-        only: list[str] | None = None, oversample: float = 4.0, flow_epochs: int = 20) -> None:
+        only: list[str] | None = None, oversample: float = 4.0, flow_epochs: int = 20,
+        injection: int = 1000) -> None:
     """Run one part (nominal, correlated, scan, sliding), skipping finished entries.
 
-    ``only`` restricts the methods; ``oversample`` / ``flow_epochs`` other than the defaults
-    are tagged into the result keys (``nominal+os10+fe40|cathode|…``).
+    ``only`` restricts the methods; ``oversample`` / ``flow_epochs`` / ``injection`` other
+    than the defaults are tagged into the result keys (``nominal+os10+fe40|cathode|…``).
     """
     CLASSIFIER["classifier"] = classifier
     FLOW["flow_epochs"] = flow_epochs
@@ -245,27 +288,35 @@ def run(root: Path, part: str, seeds: int, max_chunks: int | None, classifier: s
         plan = [(m, n, 0) for n in SCAN for m in SCAN_METHODS]
     else:
         methods = METHODS if part == "nominal" else [m for m in METHODS if m != "per_jet"]
-        plan = [(m, 1000, sd) for sd in range(seeds) for m in methods if m in (only or methods)]
+        plan = [(m, injection, sd) for sd in range(seeds) for m in methods
+                if m in (only or methods)]
     feat = "correlated" if part == "correlated" else "nominal"
     tag = "" if classifier == "hgb" else f"+{classifier}"
     tag += "" if oversample == 4.0 else f"+os{oversample:g}"
     tag += "" if flow_epochs == 20 else f"+fe{flow_epochs}"
+    tag += "" if injection == 1000 or part == "scan" else f"+inj{injection}"
     for method, n_equiv, seed in plan:
         key = f"{feat}{tag}|{method}|{n_equiv}|{seed}|{s.chunks}"
         if key in _load_results():
             continue
         data = inject(s, n_equiv)
         t0 = time.perf_counter()
-        score = train_and_score(method, s, data, test, feat, seed)
+        sculpt = s.test if method in SCULPT_METHODS else None
+        out = train_and_score(method, s, data, test, feat, seed, sculpt)
+        score, jsd = (out, 0.0) if sculpt is None else (
+            out[0], sculpting_jsd(s.test.column("mjj"), out[1]))
         value: dict[str, Any] = {
             "max_sic": max_sic(y, score, min_background=MIN_BKG), "auc": auc(y, score),
             "seconds": round(time.perf_counter() - t0, 1), "b_sr": b_sr,
             "s_sr": n_signal_sr(n_equiv, b_sr)}
+        if sculpt is not None:
+            value["jsd"] = jsd
         if seed == 0:
             value["curve"] = _curve(y, score)
         _save_result(key, value, part)
         print(f"{key}: max SIC {value['max_sic']:.2f}  AUC {value['auc']:.3f}  "
-              f"{value['seconds']} s", flush=True)
+              + (f"1/JSD {1 / max(jsd, 1e-12):.0f}  " if sculpt is not None else "")
+              + f"{value['seconds']} s", flush=True)
 
 
 def _in(es: EventSet, lo: float, hi: float) -> EventSet:
@@ -313,30 +364,47 @@ def sliding(s: Samples) -> None:
             print(f"{key}: {value}", flush=True)
 
 
+def _injection(feat: str) -> int:
+    """The injection of a feature tag (``nominal+inj5000`` -> 5000; default 1000)."""
+    tags = [t[3:] for t in feat.split("+")[1:] if t.startswith("inj")]
+    return int(tags[0]) if tags else 1000
+
+
 def _median(results: dict[str, Any], feat: str, method: str, chunks: int) -> float:
     vals = [v["max_sic"] for k, v in results.items()
-            if k.startswith(f"{feat}|{method}|1000|") and k.endswith(f"|{chunks}")]
+            if k.startswith(f"{feat}|{method}|{_injection(feat)}|") and k.endswith(f"|{chunks}")]
     return float(np.median(vals)) if vals else float("nan")
 
 
 def _table(results: dict[str, Any], feat: str, chunks: int) -> list[str]:
-    rows = ["| method | median max SIC | min–max | AUC | ratio to supervised | s/fit |",
-            "|---|---|---|---|---|---|"]
+    inj = _injection(feat)
+    sculpt = any("jsd" in v for k, v in results.items()
+                 if k.startswith(f"{feat}|") and k.endswith(f"|{chunks}"))
+    extra = " median 1/JSD (20 % cut) | min–max |" if sculpt else ""
+    rows = ["| method | median max SIC | min–max | AUC | ratio to supervised | s/fit |" + extra,
+            "|---|---|---|---|---|---|" + ("---|---|" if sculpt else "")]
     # a variant run of some methods (e.g. nominal+os10+fe40) is compared with its base's
-    # supervised reference
-    med: dict[str, float] = {"supervised": _median(results, feat.split("+")[0], "supervised",
-                                                   chunks)}
+    # supervised reference, unless the variant ran its own (the supervised classifier does not
+    # depend on the injection)
+    ref = _median(results, feat, "supervised", chunks)
+    med: dict[str, float] = {"supervised": ref if np.isfinite(ref) else _median(
+        results, feat.split("+")[0], "supervised", chunks)}
     for m in METHODS:
         vals = [v for k, v in results.items()
-                if k.startswith(f"{feat}|{m}|1000|") and k.endswith(f"|{chunks}")]
+                if k.startswith(f"{feat}|{m}|{inj}|") and k.endswith(f"|{chunks}")]
         if not vals:
             continue
         sic = np.array([v["max_sic"] for v in vals])
         med[m] = float(np.median(sic))
         ratio = med[m] / med["supervised"]
-        rows.append(f"| {m} | {med[m]:.2f} | {sic.min():.2f}–{sic.max():.2f} | "
-                    f"{np.median([v['auc'] for v in vals]):.3f} | {ratio:.2f} | "
-                    f"{np.median([v['seconds'] for v in vals]):.0f} |")
+        row = (f"| {m} | {med[m]:.2f} | {sic.min():.2f}–{sic.max():.2f} | "
+               f"{np.median([v['auc'] for v in vals]):.3f} | {ratio:.2f} | "
+               f"{np.median([v['seconds'] for v in vals]):.0f} |")
+        if sculpt:
+            inv = np.array([1 / max(v["jsd"], 1e-12) for v in vals if "jsd" in v])
+            row += (f" {np.median(inv):.0f} | {inv.min():.0f}–{inv.max():.0f} |" if len(inv)
+                    else " | |")
+        rows.append(row)
     return rows
 
 
@@ -350,7 +418,8 @@ def report(plot: Path | None) -> None:
           f"injection 1000 R&D-equivalent = {n_signal_sr(1000, b_sr)} SR signal events "
           f"(S/B {SB_PER_1000:.2%}, S/√B {n_signal_sr(1000, b_sr) / np.sqrt(b_sr):.2f})\n")
     feats = sorted({k.split("|")[0] for k in results
-                    if "|1000|" in k and k.endswith(f"|{chunks}") and "+mlp" not in k},
+                    if k.split("|")[2] == str(_injection(k.split("|")[0]))
+                    and k.endswith(f"|{chunks}") and "+mlp" not in k},
                    key=lambda f: (f.split("+")[0] != "nominal", f))
     for feat in feats:
         print(f"### {feat} features\n")
@@ -439,12 +508,14 @@ def main() -> None:
     r.add_argument("--methods", nargs="+", default=None, help="run only these methods")
     r.add_argument("--oversample", type=float, default=4.0, help="cathode samples per SR event")
     r.add_argument("--flow-epochs", type=int, default=20)
+    r.add_argument("--injection", type=int, default=1000,
+                   help="R&D-equivalent injected signal events (1000 = the R&D's S/B)")
     p = sub.add_parser("report")
     p.add_argument("--plot", type=Path, default=None)
     args = ap.parse_args()
     if args.cmd == "run":
         run(args.root, args.part, args.seeds, args.max_chunks, args.classifier, args.methods,
-            args.oversample, args.flow_epochs)
+            args.oversample, args.flow_epochs, args.injection)
     else:
         report(args.plot)
 
