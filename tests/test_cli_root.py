@@ -64,7 +64,11 @@ def test_an_info_message_reaches_stderr_with_v_only() -> None:
     assert "INFO sciood.test: hello from sciood" in loud.stderr
 
 
-def test_show_completion_prints_a_bash_script() -> None:
+def test_show_completion_prints_a_bash_script(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `--show-completion SHELL` takes the shell by name only with typer's shell detection off;
+    # with it on, typer detects the shell from the parent processes, which fails where the
+    # tests run without a shell ancestor (a detached job)
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
     res = CliRunner().invoke(app, ["--show-completion", "bash"], prog_name="sciood")
     assert res.exit_code == 0, res.output
     assert "complete -o default -F _sciood_completion sciood" in res.stdout
