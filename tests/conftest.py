@@ -86,6 +86,23 @@ CATEGORIES = ("metrics", "detector-inputs", "detector-params", "configs", "proce
 OUTCOMES = ("error", "correct")
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Warn when ``--dist loadgroup`` ignored the groups (each group's fixtures then run per
+    worker: the tiny pipeline run twice).  pytest 9.2 derives ``nodeid`` from a new field that
+    pytest-xdist 3.8 does not rewrite, hence the ``pytest<9.2`` pin of the test extra."""
+    if not getattr(session.config.option, "loadgroup", False):
+        return
+    grouped = [i for i in session.items if i.get_closest_marker("xdist_group")]
+    if grouped and not any("@" in i.nodeid for i in grouped):
+        import warnings
+
+        warnings.warn("pytest-xdist --dist loadgroup did not group the tests (the xdist_group "
+                      "marks are not in the node ids): shared fixtures run once per worker; "
+                      "use the pytest versions the test extra pins", stacklevel=1)
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks (loadgroup)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         path = Path(str(item.fspath)).relative_to(config.rootpath).as_posix()
