@@ -39,7 +39,7 @@ PUBLIC = {
     "sciood.detectors.weak": ["Anode", "CWoLa", "Cathode", "Idealized", "need_observable",
                               "sample_observable", "sideband_masks"],
     "sciood.detectors.uncertainty": ["Ensemble", "MCDropout", "member_seeds"],
-    "sciood.detectors.perjet": ["PerJet"],
+    "sciood.detectors.perjet": ["AGGREGATES", "JetPValue", "PerJet"],
     "sciood.scoring": ["DEFAULT_BATCH_SIZE", "needed_columns", "score_events", "score_store"],
 }
 

@@ -66,8 +66,8 @@ CASES = [
      r"space='copula' needs a density base \('gmm', 'flow'\), got 'knn'; use space='gauss'",
      "per-jet-copula-knn"),
     ("ensemble", {"base": "per_jet", "n": 2, "aggregate": "median"},
-     r"^ensemble base 'per_jet': per_jet: aggregate must be 'max', 'min' or 'mean', got "
-     r"'median'", "nested-wrappers"),
+     r"^ensemble base 'per_jet': per_jet: aggregate must be 'max', 'min', 'mean', 'fisher', "
+     r"'stouffer', 'joint' or 'joint_sym', got 'median'", "nested-wrappers"),
     ("cathode", {"signal_region": [3700, 3300]}, r"signal_region needs low < high, got "
      r"\[3700\.0, 3300\.0\]", "reversed-signal-region"),
     ("cwola", {"signal_region": "SR"}, r"^cwola: signal_region must be a list of finite "
