@@ -14,7 +14,9 @@ objects) or ``"mean"``.  Rules that need no choice between min and max:
   anomalous jet or two moderately anomalous ones both score high.  ``members`` adds more
   per-jet models (other features, space or base) whose two p-values join the same sum,
   e.g. the copula of (m_sd, nconst) for two-prong jets and a raw density of
-  (m_sd, τ21, τ32, nconst) for three- and four-prong jets.
+  (m_sd, τ21, τ32, nconst) for three- and four-prong jets; a member with
+  ``"aggregate": "joint"`` is one density over both jets (an event-level model, e.g. of
+  the pair of (m_sd, τ21)) and adds one p-value of its event score.
 * ``"joint"`` / ``"joint_sym"`` — no per-jet model: one ``base`` density over the
   concatenated ``2k`` features of both jets (each Gaussianized by the pooled per-jet
   marginal), score ``−log p(z_1, z_2)`` (+ ``Σ log φ`` in ``copula`` space).
@@ -139,7 +141,8 @@ def _member_spec(own: dict[str, Any], member: dict[str, Any]) -> dict[str, Any]:
     inherited = {k: v for k, v in own.items() if k not in core} if same_base else {}
     return {**inherited, "base": own["base"], "space": own["space"],
             "jet_features": own.get("jet_features"), **member,
-            "aggregate": own["aggregate"], "seed": own["seed"], "members": None}
+            "aggregate": member.get("aggregate", own["aggregate"]), "seed": own["seed"],
+            "members": None}
 
 
 def fisher(log_p: np.ndarray) -> np.ndarray:
@@ -167,12 +170,14 @@ class PerJet(Detector):
     jet_features : sequence of str, optional
         Templates with ``{j}``; default :data:`~sciood.represent.hlf.JET_FEATURES`.
     members : sequence of dict, optional
-        Only with ``aggregate="fisher"`` or ``"stouffer"``: further per-jet models, each a
-        dict of ``base``, ``space``, ``jet_features`` and base parameters (omitted keys
-        take this detector's values; base parameters only when the base is the same).
-        Each is fitted and calibrated like the main model; all ``2 (1 + len(members))``
-        per-jet p-values are combined.  Array inputs then carry the union of the jet
-        features (main model's first), in that order.
+        Only with ``aggregate="fisher"`` or ``"stouffer"``: further models, each a dict of
+        ``base``, ``space``, ``jet_features`` and base parameters (omitted keys take this
+        detector's values; base parameters only when the base is the same).  Each is
+        fitted and calibrated like the main model and adds its two per-jet p-values; with
+        ``"aggregate": "joint"`` or ``"joint_sym"`` a member is one density over both
+        jets' features (an event-level model, e.g. of both jets' (m_sd, τ21)) and adds one
+        p-value of its event score.  All p-values are combined.  Array inputs then carry
+        the union of the jet features (main model's first), in that order.
     seed : int
     **base_params
         Parameters of the base detector.
@@ -218,9 +223,12 @@ class PerJet(Detector):
             raise ConfigError(f"per_jet members are combined through their p-values: use "
                               f"aggregate in {PVALUE_AGGREGATES}, got {params['aggregate']!r}")
         for i, m in enumerate(members):
-            if not isinstance(m, dict) or "members" in m or "aggregate" in m or "seed" in m:
+            if not isinstance(m, dict) or "members" in m or "seed" in m or m.get(
+                    "aggregate", params["aggregate"]) not in (params["aggregate"],
+                                                              *JOINT_AGGREGATES):
                 raise ConfigError(f"per_jet members[{i}] must be a dict of base, space, "
-                                  f"jet_features and base parameters, got {m!r}")
+                                  f"jet_features, base parameters and optionally aggregate "
+                                  f"in {JOINT_AGGREGATES} (one event-level p-value), got {m!r}")
             try:
                 check_class_params(cls, _member_spec(params, m))
             except ConfigError as exc:
@@ -266,7 +274,10 @@ class PerJet(Detector):
         self._members: list[PerJet] = []
         for spec in self._member_specs():
             member = PerJet(**spec)
-            member._fit_arrays(X[:, :, self._member_columns(spec)], y, w, obs)
+            Xm = X[:, :, self._member_columns(spec)]
+            member._fit_arrays(Xm, y, w, obs)
+            if member.aggregate in JOINT_AGGREGATES:  # calibrate its event score
+                member._pvalue = JetPValue().fit(member._joint_score(Xm), sample_weight=w)
             self._members.append(member)
         X = self._main(X)
         jets = X.reshape(-1, X.shape[-1])
@@ -322,10 +333,11 @@ class PerJet(Detector):
         return self._jet_scores(self._main(self._prepared(X)))
 
     def jet_log_pvalues(self, X: Any) -> np.ndarray:
-        """log background p-value of each jet's score, shape ``(n, 2 (1 + len(members)))``.
+        """log background p-values, shape ``(n, 2 + Σ_members c)``.
 
         Only for ``aggregate="fisher"`` or ``"stouffer"`` (the calibrated rules); columns
-        (j1, j2) of the main model, then of each member.
+        (j1, j2) of the main model, then of each member: ``c = 2`` (j1, j2) for a per-jet
+        member, ``c = 1`` (its event score) for a ``joint`` / ``joint_sym`` member.
         """
         if self.aggregate not in PVALUE_AGGREGATES:
             raise ConfigError(f"jet p-values are calibrated only for aggregate in "
@@ -333,7 +345,10 @@ class PerJet(Detector):
         return self._all_log_p(self._prepared(X))
 
     def _log_p(self, X: np.ndarray) -> np.ndarray:
+        """``(n, 2)`` per-jet log p, or ``(n, 1)`` for a joint member (one per event)."""
         assert self._pvalue is not None
+        if self.aggregate in JOINT_AGGREGATES:
+            return self._pvalue.log_pvalue(self._joint_score(X))[:, None]
         return self._pvalue.log_pvalue(self._jet_scores(X))
 
     def _all_log_p(self, X: np.ndarray) -> np.ndarray:
