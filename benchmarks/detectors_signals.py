@@ -25,8 +25,9 @@ Protocol (issue 4, "on wprime_wz and on every other signal of the catalogue")
   signal, median / min over the catalogue signals and over each group of ``--extra`` signals
   (EventSets of processes outside the catalogue, e.g. made with ``sciood generate NAME
   --process-file F``; named by their label, grouped by their parent directory).  Default
-  ``per_jet(flow,copula,stouffer)``: fixed on the 12 catalogue signals (2026-12-02) after
-  ``joint_sym``, fixed earlier on separate development samples, lost to it there.
+  ``default``: the row of ``sciood.detectors.DEFAULT_DETECTOR``, the detector ``sciood run``
+  uses when a config names none, so the benchmark measures exactly what a run picks
+  (docs/detectors.md, "The default detector and why").
 * ``--supervised``: the rule against a supervised classifier on the same inputs
   (``supervised/jetpair``, an MLP trained on the background train half + one half of each
   signal); both are measured on the background test half + the other half of the signal.
@@ -48,7 +49,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from detectors import concat, halves, metrics, pyod_models
 from sciood.data.eventset import EventSet
-from sciood.detectors import make
+from sciood.detectors import DEFAULT_DETECTOR, make
 from sciood.generate.processes import CATALOGUE
 from sciood.represent.hlf import Standardizer, high_level_features
 
@@ -57,11 +58,12 @@ torch.set_num_threads(1)
 
 FEATURES = ("physics", "jetpair", "substructure")
 JET4 = ["mj{j}_sd", "tau21_j{j}", "tau32_j{j}", "nconst_j{j}"]
-#: the one event rule fixed before the run (see --rule)
-RULE = "per_jet(flow,copula,stouffer)"
+#: the one event rule fixed before the run (see --rule): what ``sciood run`` picks by default
+RULE = str(DEFAULT_DETECTOR["label"])
 
 #: sciood rows: label -> (registry name, params)
 OURS: dict[str, tuple[str, dict[str, Any]]] = {
+    RULE: (DEFAULT_DETECTOR["name"], DEFAULT_DETECTOR["params"]),
     "per_jet(flow,copula,min)": ("per_jet", {"base": "flow", "aggregate": "min"}),
     # rules without a per-signal choice of min / max (issue "signals nobody trained for")
     **{f"per_jet(flow,copula,{a})": ("per_jet", {"base": "flow", "aggregate": a})

@@ -10,8 +10,9 @@ import pytest
 
 #: module -> its exact ``__all__`` (equality, not a superset: a new public name is a decision)
 PUBLIC = {
-    "sciood.detectors": ["Detector", "as_pyod", "available", "check_params", "load", "make",
-                         "register"],
+    "sciood.detectors": ["DEFAULT_DETECTOR", "Detector", "as_pyod", "available",
+                         "check_params", "load", "make", "register"],
+    "sciood.detectors.default": ["DEFAULT_DETECTOR", "default_detector"],
     "sciood.detectors.base": ["MODEL_FORMAT", "TRUSTED_SKOPS_TYPES", "Detector", "available",
                               "check_params", "load", "make", "register"],
     "sciood.detectors.contract": ["Detector", "load"],

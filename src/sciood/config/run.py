@@ -24,6 +24,13 @@ from sciood.config.statistics import StatisticsConfig
 __all__ = ["RunConfig"]
 
 
+def _default_detectors() -> list[DetectorSpec]:
+    """The run's detectors when the config names none: ``sciood.detectors.DEFAULT_DETECTOR``."""
+    from sciood.detectors.default import default_detector
+
+    return [DetectorSpec(**default_detector())]
+
+
 class RunConfig(_Strict):
     """A whole run (top-level keys of the config file)."""
 
@@ -32,7 +39,11 @@ class RunConfig(_Strict):
                                    description="Run directory; default runs/<name>.")
     data: DataConfig
     representation: RepresentationConfig = Field(default_factory=RepresentationConfig)
-    detectors: list[DetectorSpec] = Field(min_length=1)
+    detectors: list[DetectorSpec] = Field(
+        default_factory=_default_detectors, min_length=1,
+        description="Detectors of the run; without the key one detector, "
+                    "sciood.detectors.DEFAULT_DETECTOR (label 'default'); an empty list is an "
+                    "error.")
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     statistics: StatisticsConfig = Field(default_factory=StatisticsConfig)
     compute: ComputeConfig = Field(default_factory=ComputeConfig)

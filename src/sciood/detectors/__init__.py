@@ -11,6 +11,8 @@ load) is :class:`Detector` in :mod:`sciood.detectors.contract`; names are resolv
 entry points); docs/detectors.md describes every family.  Any PyOD detector is
 ``make("pyod:<ClassName>")`` (:mod:`sciood.detectors.pyod_adapter`), and :func:`as_pyod`
 puts a sciood detector behind PyOD's API (:mod:`sciood.detectors.pyod_api`).
+:data:`DEFAULT_DETECTOR` (:mod:`sciood.detectors.default`) is the detector a run uses when its
+config names none.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ import warnings
 from typing import Any
 
 from sciood.detectors.contract import Detector, load
+from sciood.detectors.default import DEFAULT_DETECTOR
 from sciood.detectors.params import check_params
 from sciood.detectors.pyod_api import as_pyod
 from sciood.detectors.registry import available, make, register
 
-__all__ = ["Detector", "as_pyod", "available", "check_params", "load", "make", "register"]
+__all__ = ["DEFAULT_DETECTOR", "Detector", "as_pyod", "available", "check_params", "load",
+           "make", "register"]
 
 
 def __getattr__(name: str) -> Any:
