@@ -41,7 +41,7 @@ TINY: dict[str, Any] = {
     ],
     "evaluation": {"bootstrap": 20, "max_dcor": 200},
     # the Brazil band (6 limits, toys at these tiny counts) runs in the README demo test
-    "statistics": {"toys": 3, "injection_scan": [0, 20], "brazil": False},
+    "statistics": {"toys": 3, "injection_scan": [20], "brazil": False},
 }
 
 
