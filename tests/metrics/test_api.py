@@ -63,7 +63,7 @@ def test_signatures():
 @pytest.mark.parametrize("module", [
     "sciood.metrics.ranking", "sciood.metrics.bootstrap", "sciood.metrics.calibration",
     "sciood.metrics.sculpting", "sciood.metrics.curve", "sciood.metrics.streaming",
-    "sciood.metrics.inputs", "sciood.metrics.sorting",
+    "sciood.metrics.inputs", "sciood.metrics.sorting", "sciood.metrics.conformal",
     "sciood.evaluate.suite", "sciood.evaluate.robustness", "sciood.evaluate.failure",
     "sciood.evaluate.registry", "sciood.evaluate.table", "sciood.evaluate.classwise",
 ])
@@ -243,10 +243,12 @@ def test_old_module_paths_reexport_the_moved_code():
 
 #: Exact public names of every module of the two packages (equality, not a superset).
 PUBLIC_NAMES = {
-    "sciood.metrics": {"BootstrapResult", "Calibrator", "DEFAULT_MIN_BACKGROUND",
+    "sciood.metrics": {"BootstrapResult", "Calibrator", "ConformalPValues",
+        "DEFAULT_MIN_BACKGROUND",
         "HONEST_METHOD", "HonestMaxSIC", "MetricWarning", "RankingCurve", "ScoreHistogram",
         "SculptingBump", "SculptingResult", "auc", "average_precision", "bootstrap",
-        "bootstrap_many", "ece", "efficiency_at", "fpr_at_tpr", "histogram_store",
+        "bootstrap_many", "conformal_pvalues", "ece", "efficiency_at", "fpr_at_tpr",
+        "histogram_store",
         "isotonic_calibrate", "max_sic", "max_sic_honest", "ranking_curve", "rejection_at",
         "reliability_curve", "roc_curve", "sculpting_bump", "sculpting_jsd", "sic_curve",
         "summary", "temperature_scale"},
@@ -254,6 +256,7 @@ PUBLIC_NAMES = {
         "bootstrap_many", "curve_metric"},
     "sciood.metrics.calibration": {"Calibrator", "ece", "isotonic_calibrate",
         "reliability_curve", "temperature_scale"},
+    "sciood.metrics.conformal": {"ConformalPValues", "conformal_pvalues"},
     "sciood.metrics.curve": {"DEFAULT_MIN_BACKGROUND", "RankingCurve", "ranking_curve"},
     "sciood.metrics.honest": {"HONEST_METHOD", "HonestMaxSIC", "max_sic_honest"},
     "sciood.metrics.inputs": {"MetricWarning", "as_column", "as_labels", "as_scores",

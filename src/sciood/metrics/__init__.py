@@ -15,6 +15,8 @@ and per-event weights as the keyword-only ``sample_weight=``.  Definitions:
   pass fraction over a smooth fit (ranks bump-making sculpting above smooth sculpting).
 * :mod:`~sciood.metrics.honest` — cross-fitted max SIC with a bootstrap repeating the
   working-point choice (unbiased, covering interval).
+* :mod:`~sciood.metrics.conformal` — conformal p-values from a held-out background
+  calibration set (weighted, per class): a guaranteed false-alarm rate per background event.
 """
 
 from sciood.metrics.bootstrap import BootstrapResult, bootstrap, bootstrap_many
@@ -25,6 +27,7 @@ from sciood.metrics.calibration import (
     reliability_curve,
     temperature_scale,
 )
+from sciood.metrics.conformal import ConformalPValues, conformal_pvalues
 from sciood.metrics.curve import DEFAULT_MIN_BACKGROUND, RankingCurve, ranking_curve
 from sciood.metrics.honest import HONEST_METHOD, HonestMaxSIC, max_sic_honest
 from sciood.metrics.inputs import MetricWarning
@@ -51,6 +54,7 @@ __all__ = [
     "HONEST_METHOD",
     "BootstrapResult",
     "Calibrator",
+    "ConformalPValues",
     "HonestMaxSIC",
     "MetricWarning",
     "RankingCurve",
@@ -61,6 +65,7 @@ __all__ = [
     "average_precision",
     "bootstrap",
     "bootstrap_many",
+    "conformal_pvalues",
     "ece",
     "efficiency_at",
     "fpr_at_tpr",
