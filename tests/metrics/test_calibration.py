@@ -90,3 +90,52 @@ def test_refuses_non_probability_scores():
         ece(y, np.full(100, np.nan))
     with pytest.raises(DataError):
         ece(y[:50], rng.uniform(size=100))
+
+
+def _shifted(n: int, prior: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Two unit Gaussians at ±1: a classifier calibrated at 50 % signal, used at ``prior``."""
+    rng = np.random.default_rng(seed)
+    y = rng.uniform(size=n) < prior
+    x = rng.normal(np.where(y, 1.0, -1.0))
+    return y, expit(2.0 * x), expit(2.0 * x + np.log(prior / (1 - prior)))  # p_train, truth
+
+
+def test_prior_shift_repairs_a_classifier_used_at_another_signal_fraction():
+    from sciood.metrics import platt_scale, prior_shift
+
+    y, p_train, truth = _shifted(200_000, 0.05, 11)
+    assert ece(y, p_train) > 0.1                          # calibrated at 50 %, used at 5 %
+    temp = temperature_scale(y, p_train)
+    assert ece(y, temp(p_train)) > 0.5 * ece(y, p_train)  # a temperature cannot move the prior
+    shifted = prior_shift(train_prior=0.5, target_prior=0.05)
+    np.testing.assert_allclose(shifted(p_train), truth, rtol=1e-9)   # Bayes' rule, exact
+    assert ece(y, shifted(p_train)) < 0.01
+    platt = platt_scale(y, p_train)
+    assert platt.slope == pytest.approx(1.0, abs=0.03)
+    assert platt.intercept == pytest.approx(np.log(0.05 / 0.95), abs=0.05)
+    assert ece(y, platt(p_train)) < 0.01
+    assert auc(y, platt(p_train)) == pytest.approx(auc(y, p_train), abs=1e-12)
+
+
+def test_platt_matches_scikit_learn_logistic_regression():
+    from scipy.special import logit
+    from sklearn.linear_model import LogisticRegression
+
+    from sciood.metrics import platt_scale
+
+    y, p, _ = _shifted(20_000, 0.2, 12)
+    w = np.random.default_rng(13).uniform(0.5, 2.0, size=len(y))
+    ours = platt_scale(y, p, sample_weight=w)
+    ref = LogisticRegression(C=1e12, tol=1e-12, max_iter=1000).fit(
+        logit(p)[:, None], y, sample_weight=w)
+    assert ours.slope == pytest.approx(ref.coef_[0, 0], rel=1e-4)
+    assert ours.intercept == pytest.approx(ref.intercept_[0], abs=1e-4)
+
+
+def test_prior_shift_refuses_fractions_outside_0_1():
+    from sciood.errors import ConfigError
+    from sciood.metrics import prior_shift
+
+    for bad in (0.0, 1.0, -0.1, float("nan")):
+        with pytest.raises(ConfigError, match="signal fraction"):
+            prior_shift(train_prior=bad, target_prior=0.1)

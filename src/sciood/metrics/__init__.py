@@ -8,8 +8,9 @@ and per-event weights as the keyword-only ``sample_weight=``.  Definitions:
   AUROC, AUPR, FPR at 95 % TPR, all from one sort; built on :mod:`~sciood.metrics.curve`
   (:class:`RankingCurve`), :mod:`~sciood.metrics.sorting` and :mod:`~sciood.metrics.inputs`.
 * :mod:`~sciood.metrics.bootstrap` — vectorised Poisson-bootstrap percentile intervals.
-* :mod:`~sciood.metrics.calibration` — ECE, reliability curves, temperature / isotonic
-  calibration (probabilistic classifier outputs only).
+* :mod:`~sciood.metrics.calibration` — ECE, reliability curves, temperature / isotonic /
+  Platt calibration and the prior-shift correction to another signal fraction
+  (probabilistic classifier outputs only).
 * :mod:`~sciood.metrics.sculpting` — Jensen–Shannon divergence of the background observable
   passing vs failing a cut, and ``sculpting_bump``: the largest localised excess of the
   pass fraction over a smooth fit (ranks bump-making sculpting above smooth sculpting).
@@ -24,6 +25,8 @@ from sciood.metrics.calibration import (
     Calibrator,
     ece,
     isotonic_calibrate,
+    platt_scale,
+    prior_shift,
     reliability_curve,
     temperature_scale,
 )
@@ -73,6 +76,8 @@ __all__ = [
     "isotonic_calibrate",
     "max_sic",
     "max_sic_honest",
+    "platt_scale",
+    "prior_shift",
     "ranking_curve",
     "rejection_at",
     "reliability_curve",

@@ -41,7 +41,8 @@ from sciood.metrics.inputs import (
     normalise_weights,
 )
 
-__all__ = ["Calibrator", "ece", "isotonic_calibrate", "reliability_curve", "temperature_scale"]
+__all__ = ["Calibrator", "ece", "isotonic_calibrate", "platt_scale", "prior_shift",
+           "reliability_curve", "temperature_scale"]
 
 FloatArray = NDArray[np.float64]
 _EPS = 1e-12
@@ -184,23 +185,32 @@ class Calibrator:
 
     Attributes
     ----------
-    kind : {"temperature", "isotonic"}
+    kind : {"temperature", "isotonic", "platt", "prior"}
     temperature : float or None
         Fitted temperature ``T`` (``p' = σ(logit(p) / T)``) for ``kind="temperature"``.
     model : sklearn.isotonic.IsotonicRegression or None
+    slope, intercept : float or None
+        ``p' = σ(slope · logit(p) + intercept)`` for ``kind="platt"`` (fitted) and
+        ``kind="prior"`` (slope 1, intercept the log prior-odds ratio).
     """
 
-    kind: Literal["temperature", "isotonic"]
+    kind: Literal["temperature", "isotonic", "platt", "prior"]
     temperature: float | None = None
     model: Any = None
+    slope: float | None = None
+    intercept: float | None = None
 
     def __call__(self, prob: ArrayLike) -> FloatArray:
         """Calibrate ``prob`` (shape (n,), values in [0, 1]); returns shape (n,)."""
         p = np.asarray(prob, dtype=np.float64)
         _check_prob(np.zeros(p.shape), p, None)
+        z = logit(np.clip(p, _EPS, 1 - _EPS))
         if self.kind == "temperature":
             t = float(self.temperature)  # type: ignore[arg-type]
-            return np.asarray(expit(logit(np.clip(p, _EPS, 1 - _EPS)) / t))
+            return np.asarray(expit(z / t))
+        if self.kind in ("platt", "prior"):
+            a, b = float(self.slope), float(self.intercept)  # type: ignore[arg-type]
+            return np.asarray(expit(a * z + b))
         return np.asarray(self.model.predict(p), dtype=np.float64)
 
 
@@ -265,3 +275,64 @@ def isotonic_calibrate(
     model = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip", increasing=True)
     model.fit(p, yy, sample_weight=w)
     return Calibrator(kind="isotonic", model=model)
+
+
+def platt_scale(
+    y: ArrayLike, prob: ArrayLike, *, sample_weight: ArrayLike | None = None
+) -> Calibrator:
+    """Fit ``p' = σ(a · logit(p) + b)`` by weighted maximum likelihood (Platt 1999).
+
+    Unlike the temperature, the intercept ``b`` absorbs a change of the signal fraction
+    between the training and the calibration set (a shift of the log prior odds), so this
+    repairs a classifier used at another signal fraction; it keeps the ranking for ``a > 0``.
+
+    Parameters
+    ----------
+    y, prob, sample_weight : array_like, shape (n,)
+        Calibration set at the signal fraction the probabilities should describe.
+
+    Returns
+    -------
+    Calibrator
+        ``kind="platt"`` with ``slope`` and ``intercept``.
+    """
+    from scipy.optimize import minimize
+
+    yy, p, w = _check_prob(y, prob, sample_weight)
+    z = logit(np.clip(p, _EPS, 1 - _EPS))
+    wsum = w.sum()
+
+    def nll(ab: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
+        t = ab[0] * z + ab[1]
+        r = w * (expit(t) - yy) / wsum
+        return float(np.sum(w * (np.logaddexp(0.0, t) - yy * t)) / wsum), \
+            np.array([np.sum(r * z), np.sum(r)])
+
+    res = minimize(nll, np.array([1.0, 0.0]), jac=True, method="BFGS",
+                   options={"gtol": 1e-9})
+    return Calibrator(kind="platt", slope=float(res.x[0]), intercept=float(res.x[1]))
+
+
+def prior_shift(*, train_prior: float, target_prior: float) -> Calibrator:
+    """Move probabilities to another signal fraction without labels (Saerens et al. 2002).
+
+    A classifier's ``p = P(signal | x)`` learned at signal fraction ``π_train`` becomes the
+    posterior at ``π_target`` by Bayes' rule:
+    ``logit p' = logit p + logit π_target − logit π_train``.  Exact when the classifier was
+    calibrated at ``π_train`` and only the fraction changed (the class densities did not).
+
+    Parameters
+    ----------
+    train_prior, target_prior : float
+        Signal fractions (weighted) of the training sample and of the data, in (0, 1).
+
+    Returns
+    -------
+    Calibrator
+        ``kind="prior"`` (slope 1, intercept the log prior-odds ratio).
+    """
+    for name, v in (("train_prior", train_prior), ("target_prior", target_prior)):
+        if not (0.0 < float(v) < 1.0):
+            raise ConfigError(f"{name} must be a signal fraction in (0, 1), got {v!r}")
+    shift = float(logit(float(target_prior)) - logit(float(train_prior)))
+    return Calibrator(kind="prior", slope=1.0, intercept=shift)
