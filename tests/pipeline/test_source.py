@@ -124,3 +124,25 @@ def test_foreign_file_in_the_way_is_refused(scored: tuple[Path, object], tmp_pat
     run(cfg, quiet=True, until="split")
     with pytest.raises(DataError, match=r"c\.scores\.parquet' exists and is not a sciood score"):
         write_back_scores(cfg, [model], tmp_path / "run" / "split")
+
+
+@pytest.mark.hostile("configs", "error")
+def test_default_detector_on_files_without_its_columns_names_the_fix(tmp_path: Path) -> None:
+    """No `detectors` key: the default per-jet detector needs m_sd, τ32, n_const columns that
+    this table lacks — the training stage says which and what to do, before any model file."""
+    from sciood.errors import DataError
+
+    pq.write_table(_table(), tmp_path / "a.parquet")
+    body = {
+        "name": "src", "output": str(tmp_path / "run"),
+        "representation": {"features": ["mj1", "delta_mj", "tau21_j1", "tau21_j2"]},
+        "data": {"cache_dir": str(tmp_path / "cache"),
+                 "source": {"files": [str(tmp_path / "a.parquet")], "label": "kind",
+                            "signal": ["sig"], "cross_sections_fb": {"qcd": 1200.0, "sig": 3.0}}},
+    }
+    cfg = parse_config(body)
+    assert [d.key for d in cfg.detectors] == ["default"]
+    with pytest.raises(DataError, match=r"detector 'default' cannot read its inputs: unknown "
+                       r"column\(s\) \['mj1_sd'.*default detector \(the config names none\)"):
+        run(cfg, quiet=True, until="train")
+    assert not (tmp_path / "run" / "models" / "default" / "model").exists()

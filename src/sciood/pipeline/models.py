@@ -27,6 +27,7 @@ import numpy as np
 
 from sciood.config import DetectorSpec, RunConfig
 from sciood.data.eventset import EventSet
+from sciood.errors import DataError
 from sciood.pipeline.cache import StageRecord, stage_dir, stage_key
 from sciood.pipeline.compute import Compute
 from sciood.pipeline.data import SplitOutput
@@ -150,7 +151,7 @@ def train_models(cfg: RunConfig, split: SplitOutput, run_dir: Path, progress: Pr
                 events = _training_events(train, det, cfg)
                 with progress.task(f"train {spec.key} ({len(events)} events)", None):
                     t0 = time.perf_counter()
-                    det.fit(events)
+                    _fit(det, events, spec)
                     seconds = time.perf_counter() - t0
                 det.save(d / "model")
                 meta = {"seconds": seconds, "label_kind": str(det._label_kind()),
@@ -211,3 +212,22 @@ def read_scores(path: Path) -> np.ndarray:
         raise CorruptDataError(f"score store {str(path)!r} is damaged ({exc}); re-run the same "
                                "sciood command: the score stage checks its files and "
                                "recomputes a damaged store") from None
+
+
+def _fit(det: Any, events: EventSet, spec: DetectorSpec) -> None:
+    """Fit, naming the detector and the fix when its input columns are missing."""
+    from sciood.detectors import DEFAULT_DETECTOR
+
+    try:
+        det.fit(events)
+    except DataError as exc:
+        if "unknown column" not in str(exc):
+            raise
+        default = (spec.name, spec.params) == (DEFAULT_DETECTOR["name"],
+                                               DEFAULT_DETECTOR["params"])
+        hint = ("it is the default detector (the config names none): list detectors whose "
+                "inputs your events have under the config's `detectors`" if default else
+                "choose its features / jet_features among the available columns")
+        raise DataError(f"detector {spec.key!r} cannot read its inputs: {exc}; {hint}") \
+            from exc
+
