@@ -152,3 +152,22 @@ def test_poisson1_distribution_matches_scipy():
     obs[-1] = (k >= 7).sum()
     assert chisquare(obs, exp).pvalue > 1e-3
     assert k.mean() == pytest.approx(1.0, abs=0.01) and k.var() == pytest.approx(1.0, abs=0.01)
+
+
+def test_interval_beyond_every_finite_replica_is_infinite_not_float_max():
+    """Rejection at ε_S = 0.25 on 60 background events: 16 % of the replicas keep no
+    background (rejection = inf), so the 84th percentile lies between the last finite replica
+    and an infinite one — the upper end is inf, not an interpolated 2.9e307."""
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(60), np.ones(400)]
+    s = np.r_[rng.normal(0, 1, 60), rng.normal(1.0, 1, 400)]
+    res = bootstrap_many({"m": ("rejection_at", {"eff_s": 0.25})}, y, s, n=200, seed=8,
+                         undefined="nan")["m"]
+    assert np.isinf(res.replicas).mean() == pytest.approx(0.16)
+    assert res.hi == np.inf and np.isfinite(res.lo) and res.lo < res.value
+    for seed in range(12):                       # never a finite end beyond the finite replicas
+        r = bootstrap_many({"m": ("rejection_at", {"eff_s": 0.25})}, y, s, n=200, seed=seed,
+                           undefined="nan")["m"]
+        finite = r.replicas[np.isfinite(r.replicas)]
+        for end in (r.lo, r.hi):
+            assert np.isinf(end) or (finite.size and end <= finite.max()), (seed, end)

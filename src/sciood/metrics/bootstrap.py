@@ -372,9 +372,13 @@ def bootstrap_many(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             lo, hi = np.nanpercentile(finite, q, axis=0)
-        big = np.finfo(np.float64).max
-        lo = np.where(np.abs(lo) >= big, np.copysign(np.inf, lo), lo)
-        hi = np.where(np.abs(hi) >= big, np.copysign(np.inf, hi), hi)
+            # a percentile beyond every finite replica lies between the last finite one and
+            # an infinite one: the interval is unbounded there (interpolating towards the
+            # float maximum would print a meaningless 1e307)
+            top = np.nanmax(np.where(np.isfinite(r), np.abs(r), np.nan), axis=0)
+        top = np.where(np.isnan(top), 0.0, top) * (1.0 + 8 * np.finfo(np.float64).eps)
+        lo = np.where(np.abs(lo) > top, np.copysign(np.inf, lo), lo)
+        hi = np.where(np.abs(hi) > top, np.copysign(np.inf, hi), hi)
         out[name] = BootstrapResult(value=nominal[name], lo=lo, hi=hi, replicas=r)
     return out
 
