@@ -66,6 +66,7 @@ def test_signatures():
     "sciood.metrics.inputs", "sciood.metrics.sorting", "sciood.metrics.conformal",
     "sciood.evaluate.suite", "sciood.evaluate.robustness", "sciood.evaluate.failure",
     "sciood.evaluate.registry", "sciood.evaluate.table", "sciood.evaluate.classwise",
+    "sciood.evaluate.loco",
 ])
 def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
@@ -272,11 +273,14 @@ PUBLIC_NAMES = {
     "sciood.metrics.streaming": {"DEFAULT_BINS", "DEFAULT_SAMPLE", "ScoreHistogram",
         "histogram_store", "quantile_edges", "store_edges", "summary", "uniform_edges"},
     "sciood.evaluate": {"ALL_BACKGROUNDS", "ALL_SIGNALS", "Cell", "DEFAULT_METRICS",
-        "DEFAULT_WORKING_POINTS", "DeltaTable", "LatentView", "METRICS", "MetricSpec",
-        "ResultTable", "SPEC_WORKING_POINTS", "available_metrics", "compare",
+        "DEFAULT_WORKING_POINTS", "DeltaTable", "LOCOTable", "LatentView", "METRICS",
+        "MetricSpec", "ResultTable", "SPEC_WORKING_POINTS", "available_metrics", "compare",
         "distance_correlation", "evaluate", "evaluate_variants", "get_metric", "latent_view",
-        "register_metric", "score_correlations", "sculpting_table", "top_anomalies"},
+        "leave_one_class_out", "register_metric", "score_correlations", "sculpting_table",
+        "top_anomalies"},
     "sciood.evaluate.classwise": {"evaluate"},
+    "sciood.evaluate.loco": {"LOCO_WORKING_POINTS", "LOCOTable", "leave_one_class_out",
+        "rest_name"},
     "sciood.evaluate.failure": {"LatentView", "default_columns", "distance_correlation",
         "latent_view", "score_correlations", "top_anomalies"},
     "sciood.evaluate.registry": {"DEFAULT_METRICS", "DEFAULT_WORKING_POINTS", "METRICS",

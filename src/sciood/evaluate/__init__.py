@@ -4,11 +4,14 @@
   with its Poisson-bootstrap interval (:class:`ResultTable`: pandas / JSON / Markdown).
 * :func:`compare` / :func:`evaluate_variants` — ``sim`` vs ``data`` and nuisance variations.
 * :func:`score_correlations`, :func:`top_anomalies`, :func:`latent_view` — failure analysis.
+* :func:`leave_one_class_out` — train without one background class, test whether it is
+  flagged (:class:`LOCOTable`).
 
 Modules: :mod:`~sciood.evaluate.registry` (metric names, default working points),
 :mod:`~sciood.evaluate.table` (:class:`ResultTable`), :mod:`~sciood.evaluate.classwise`
 (:func:`evaluate`), :mod:`~sciood.evaluate.sculpting` (:func:`sculpting_table`),
-:mod:`~sciood.evaluate.robustness`, :mod:`~sciood.evaluate.failure`;
+:mod:`~sciood.evaluate.robustness`, :mod:`~sciood.evaluate.failure`,
+:mod:`~sciood.evaluate.loco` (:func:`leave_one_class_out`);
 :mod:`~sciood.evaluate.suite` is the old path of the first four.
 """
 
@@ -20,6 +23,7 @@ from sciood.evaluate.failure import (
     score_correlations,
     top_anomalies,
 )
+from sciood.evaluate.loco import LOCOTable, leave_one_class_out
 from sciood.evaluate.registry import (
     DEFAULT_METRICS,
     DEFAULT_WORKING_POINTS,
@@ -45,6 +49,7 @@ __all__ = [
     "SPEC_WORKING_POINTS",
     "Cell",
     "DeltaTable",
+    "LOCOTable",
     "LatentView",
     "MetricSpec",
     "ResultTable",
@@ -55,6 +60,7 @@ __all__ = [
     "evaluate_variants",
     "get_metric",
     "latent_view",
+    "leave_one_class_out",
     "register_metric",
     "score_correlations",
     "sculpting_table",
