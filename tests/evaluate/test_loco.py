@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, clone
 from sciood import metrics
 from sciood.data.eventset import EventSet
 from sciood.detectors import make
-from sciood.errors import ConfigError, UnknownNameError
+from sciood.errors import ConfigError, DataError, UnknownNameError
 from sciood.evaluate import LOCOTable, ResultTable, leave_one_class_out
 from sciood.evaluate.loco import rest_name
 
@@ -120,3 +120,14 @@ def test_errors_name_the_problem_and_the_fix(events) -> None:
         leave_one_class_out(events, gmm(), classes=[SIG])
     with pytest.raises(ConfigError, match="test_size"):
         leave_one_class_out(events, gmm(), test_size=1.0)
+    keep = np.append(np.flatnonzero(events.labels != "ttbar")[:400],
+                     np.flatnonzero(events.labels == "ttbar")[0])
+    one_ttbar = events.select(keep)  # one ttbar event: no half left to set the cuts on
+    with pytest.raises(DataError, match=r"fold without qcd: .* cuts on: 0;.*test_size=None"):
+        leave_one_class_out(one_ttbar, gmm(), classes=["qcd"])
+
+
+def test_the_given_detector_is_cloned_not_fitted(events) -> None:
+    det = gmm()
+    leave_one_class_out(events, det, classes=["ttbar"], n_bootstrap=10)
+    assert not det.__sklearn_is_fitted__()

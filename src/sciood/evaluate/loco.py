@@ -196,7 +196,8 @@ def leave_one_class_out(
     UnknownNameError
         If ``classes`` names a class that is not a background class of ``events``.
     DataError
-        If ``sample_weight`` does not match the events.
+        If ``sample_weight`` does not match the events, a fold has no events to fit on or
+        to set the cuts on, or the detector does not return one finite score per event.
     """
     from sklearn.base import clone
 
@@ -233,6 +234,13 @@ def leave_one_class_out(
     for c in held:
         others = ~is_sig & (labels != c)
         train = others & fit_flag
+        rest = others & eval_bkg
+        if not train.any() or not rest.any():
+            raise DataError(
+                f"fold without {c}: events to fit on: {int(train.sum())}, to set the cuts "
+                f"on: {int(rest.sum())}; every other background class needs "
+                "at least two events (or pass test_size=None to fit and cut on the same events)"
+            )
         det = clone(detector)
         det.fit(events.select(np.flatnonzero(train)), sample_weight=raw_w[train])
         n_fit[c] = int(train.sum())
@@ -241,7 +249,6 @@ def leave_one_class_out(
             raise DataError(f"fold without {c}: the detector returned scores of shape "
                             f"{s.shape} (finite: {bool(np.all(np.isfinite(s)))}); it must "
                             "return one finite score per event")
-        rest = others & eval_bkg
         for tested in [c, *sig_classes]:
             mask = rest | (labels == tested)
             y = labels[mask] == tested
