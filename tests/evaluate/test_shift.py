@@ -71,3 +71,27 @@ def test_bad_inputs_are_refused() -> None:
         shift_diagnostic(rng.normal(size=(100, 2)), bad)
     assert isinstance(shift_diagnostic(rng.normal(size=(200, 2)), rng.normal(size=(200, 2)),
                                        n_bootstrap=10), ShiftDiagnostic)
+
+
+def test_report_shows_the_diagnostics_and_flags_a_shifted_class(samples) -> None:
+    import dataclasses
+
+    from sciood.report.sections.robustness import build, shift_rows
+
+    sim, other, _ = samples
+    qcd = other.labels == "qcd"
+    far = other.with_columns(mj1_sd=np.where(qcd, other.column("mj1_sd") + 1500.0,
+                                             other.column("mj1_sd")))
+    d = shift_diagnostic(sim, far, features=FEATURES, n_bootstrap=20)
+    verdict = {r[0]: r[-1] for r in shift_rows(d)}
+    assert verdict["qcd"] == "<b>shifted</b>" and verdict["ttbar"] == "ok"
+
+    @dataclasses.dataclass
+    class Inputs:
+        shift: ShiftDiagnostic
+        detectors: tuple = ()
+        test_sets: dict = dataclasses.field(default_factory=lambda: {"sim": None})
+
+    html = build(Inputs(d), lambda *a, **k: "")  # type: ignore[arg-type]
+    assert "Is the data inside the simulation?" in html and "<b>shifted</b>" in html
+    assert "No robustness table" in html

@@ -42,6 +42,10 @@ def test_first_run_writes_results_and_report(tiny_run):
     assert lim["observed_limit_events"] == pytest.approx(lim["observed_limit_mu"]
                                                          * lim["signal_total"])
     assert res.report == run_dir / "report.html" and res.report.stat().st_size > 10_000
+    # the sim-vs-data diagnostics stand before the robustness numbers
+    html = res.report.read_text()
+    assert html.index("Is the data inside the simulation?") < html.index(
+        "Relative change of each metric")
     # every stage after generation was computed on the first run
     assert not any(c for n, c in _stages(res).items() if not n.startswith("generate/"))
 

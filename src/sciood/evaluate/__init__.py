@@ -11,7 +11,8 @@ Modules: :mod:`~sciood.evaluate.registry` (metric names, default working points)
 :mod:`~sciood.evaluate.table` (:class:`ResultTable`), :mod:`~sciood.evaluate.classwise`
 (:func:`evaluate`), :mod:`~sciood.evaluate.sculpting` (:func:`sculpting_table`),
 :mod:`~sciood.evaluate.robustness`, :mod:`~sciood.evaluate.failure`,
-:mod:`~sciood.evaluate.loco` (:func:`leave_one_class_out`);
+:mod:`~sciood.evaluate.loco` (:func:`leave_one_class_out`), :mod:`~sciood.evaluate.shift`
+(:func:`shift_diagnostic`: is the data inside the simulation?);
 :mod:`~sciood.evaluate.suite` is the old path of the first four.
 """
 
@@ -35,6 +36,7 @@ from sciood.evaluate.registry import (
 )
 from sciood.evaluate.robustness import DeltaTable, compare, evaluate_variants
 from sciood.evaluate.sculpting import sculpting_table
+from sciood.evaluate.shift import ShiftDiagnostic, shift_diagnostic
 from sciood.evaluate.table import ALL_BACKGROUNDS, ALL_SIGNALS, Cell, ResultTable
 
 #: Deprecated name of :data:`DEFAULT_WORKING_POINTS`, kept for one release (removed in 0.3).
@@ -53,6 +55,7 @@ __all__ = [
     "LatentView",
     "MetricSpec",
     "ResultTable",
+    "ShiftDiagnostic",
     "available_metrics",
     "compare",
     "distance_correlation",
@@ -64,5 +67,6 @@ __all__ = [
     "register_metric",
     "score_correlations",
     "sculpting_table",
+    "shift_diagnostic",
     "top_anomalies",
 ]

@@ -170,4 +170,20 @@ def build_report_inputs(cfg: RunConfig, prov: dict[str, Any], data: list[dict[st
         inputs.limit = hunt.limit
         inputs.brazil = hunt.brazil
         inputs.injection = hunt.injection
+    inputs.shift = _shift(cfg, tests, inputs.notes)
     return inputs
+
+
+def _shift(cfg: RunConfig, tests: dict[str, Any], notes: list[str]) -> Any:
+    """Sim-vs-data diagnostics of the test sets (``None`` without a ``data`` variant)."""
+    from sciood.errors import SciOODError
+    from sciood.evaluate.shift import shift_diagnostic
+
+    if "sim" not in tests or "data" not in tests:
+        return None
+    try:
+        return shift_diagnostic(tests["sim"], tests["data"],
+                                features=cfg.representation.columns(), seed=cfg.data.seed)
+    except SciOODError as exc:
+        notes.append(f"sim-vs-data diagnostics skipped: {exc}")
+        return None

@@ -100,6 +100,9 @@ class ReportInputs:
         Observed and expected limits versus the resonance mass (fb).
     injection : InjectionResult, optional
         Significance vs injected signal per detector, with the no-cut baseline.
+    shift : ShiftDiagnostic, optional
+        Simulation-vs-data diagnostics of the test sets (:func:`sciood.evaluate.shift.
+        shift_diagnostic`), shown before the robustness numbers.
     results : dict
         Exactly what was written to ``results.json`` (for the summary numbers at the top).
     notes : list of str
@@ -118,5 +121,6 @@ class ReportInputs:
     limit: LimitResult | None = None
     brazil: BrazilResult | None = None
     injection: InjectionResult | None = None
+    shift: Any = None
     results: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
