@@ -252,6 +252,27 @@ def test_scores_do_not_depend_on_batch_or_offset(name: str, fitted: dict,
         np.testing.assert_array_equal(got, scores, err_msg=f"batch_size={size}")
 
 
+def check_latent(det: Detector, X: np.ndarray) -> None:
+    """latent works iff has_latent: float64, one finite row per event, batch-invariant; else a
+    ConfigError naming the detectors that have one."""
+    if not det.has_latent:
+        with pytest.raises(ConfigError, match=r"has no latent space.*detectors with one"):
+            det.encode(X)
+        return
+    z = det.encode(X)
+    assert z.dtype == np.float64 and len(z) == len(X) and z.ndim in (2, 3)
+    assert np.isfinite(z).all()
+    np.testing.assert_array_equal(Detector.latent(det, X), z)  # ``latent`` may be a parameter
+    for k, length in WINDOWS[:3]:
+        np.testing.assert_array_equal(det.encode(X[k:k + length]), z[k:k + length])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_latent_works_iff_has_latent(name: str, fitted: dict) -> None:
+    det, X, _ = fitted[name]
+    check_latent(det, X)
+
+
 def test_jet_level_models_expose_per_jet_scores(fitted: dict) -> None:
     for name in ("set_ae", "image_ae", "per_jet"):
         det, X, scores = fitted[name]

@@ -42,6 +42,13 @@ __all__ = ["VAE", "Autoencoder", "ImageAutoencoder", "JetLevel", "SetAutoencoder
 Decor = Literal["disco", "adversarial"] | None
 
 
+def _bottleneck(det: TorchDetector) -> int:
+    """The ``latent`` *parameter* (bottleneck size).  It is an instance attribute that hides
+    the :meth:`~sciood.detectors.Detector.latent` method on these detectors (call
+    :meth:`~sciood.detectors.Detector.encode` there); read it from the instance dict."""
+    return int(det.__dict__["latent"])
+
+
 @register("ae")
 class Autoencoder(TorchDetector):
     """MLP autoencoder on standardised high-level features.
@@ -63,6 +70,8 @@ class Autoencoder(TorchDetector):
     """
 
     supports_decorrelation = True
+    #: :meth:`latent` = the bottleneck (encoder output before the ReLU the decoder applies)
+    latent_space = True
 
     def __init__(
         self,
@@ -87,13 +96,19 @@ class Autoencoder(TorchDetector):
         d = int(np.prod(self._input_shape))
         hid = [int(h) for h in self.hidden]
         return nn.Sequential(
-            mlp(d, hid, int(self.latent), dropout=float(self.dropout)),
+            mlp(d, hid, _bottleneck(self), dropout=float(self.dropout)),
             nn.ReLU(),
-            mlp(int(self.latent), hid[::-1], d, dropout=float(self.dropout)),
+            mlp(_bottleneck(self), hid[::-1], d, dropout=float(self.dropout)),
         )
 
     def _batch_score(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:
         return ((net(x) - x) ** 2).mean(1)
+
+    def _batch_latent(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        # the encoder's linear output (n, latent); the decoder sees its ReLU, which would
+        # fold every negative coordinate onto 0 in a plot
+        out: torch.Tensor = net[0](x)  # type: ignore[index]
+        return out
 
     def _batch_terms(self, net: nn.Module, x: torch.Tensor, y: torch.Tensor | None
                      ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -124,10 +139,11 @@ class VAE(TorchDetector):
 
     Per-event loss: ``mse + beta * KL``.  ``score_space`` selects the score: ``"input"``
     (reconstruction error at z = μ), ``"latent"`` (KL term) or ``"combined"``.
-    Other parameters as for :class:`Autoencoder`.
+    Other parameters as for :class:`Autoencoder`.  :meth:`latent` = the posterior mean μ(x).
     """
 
     supports_decorrelation = True
+    latent_space = True
 
     def __init__(
         self,
@@ -156,7 +172,7 @@ class VAE(TorchDetector):
                 f"score_space must be 'input', 'latent' or 'combined', got {self.score_space!r}"
             )
         d = int(np.prod(self._input_shape))
-        return _VAENet(d, [int(h) for h in self.hidden], int(self.latent), float(self.dropout))
+        return _VAENet(d, [int(h) for h in self.hidden], _bottleneck(self), float(self.dropout))
 
     def _select(self, mse: torch.Tensor, kl: torch.Tensor) -> torch.Tensor:
         if self.score_space == "input":
@@ -173,6 +189,11 @@ class VAE(TorchDetector):
                      ) -> tuple[torch.Tensor, torch.Tensor]:
         mse, kl = net(x, sample=True)
         return mse + float(self.beta) * kl, self._select(mse, kl)
+
+    def _batch_latent(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        if not isinstance(net, _VAENet):
+            raise TypeError("VAE network expected")
+        return net.enc(x)[:, : net.latent]
 
     def score_components(self, X: Any) -> dict[str, np.ndarray]:
         """Input-space, latent-space and combined scores, each shape ``(n,)``."""
@@ -291,7 +312,7 @@ class SetAutoencoder(JetLevel):
         if self._input_shape[-1] != N_SET_CHANNELS:
             raise ConfigError(f"set_ae needs the 'sets' representation (last axis "
                               f"{N_SET_CHANNELS}), got per-event shape {self._input_shape}")
-        return _SetAENet(int(self._input_shape[1]), int(self.latent), int(self.hidden),
+        return _SetAENet(int(self._input_shape[1]), _bottleneck(self), int(self.hidden),
                          self.encoder, int(self.heads), int(self.layers), float(self.dropout))
 
     def _jet_loss(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -348,7 +369,7 @@ class ImageAutoencoder(JetLevel):
         p = int(self._input_shape[-1])
         if self._input_shape[-2] != p:
             raise ConfigError(f"image_ae needs square images, got {self._input_shape}")
-        return _ImageAENet(p, int(self.latent), int(self.channels), float(self.dropout))
+        return _ImageAENet(p, _bottleneck(self), int(self.channels), float(self.dropout))
 
     def _jet_loss(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:
         out: torch.Tensor = net(x)

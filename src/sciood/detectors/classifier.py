@@ -102,11 +102,43 @@ def class_weight_sum(w: np.ndarray, what: str) -> float:
 
 
 class _ClassifierBase(TorchDetector):
+    #: :meth:`latent` = the last hidden layer (after its ReLU), shape ``(n, hidden[-1])``
+    latent_space = True
+
     def _expected_ndim(self) -> int:
         return 4 if self.representation == "sets" else 2
 
     def _uses_scaler(self) -> bool:
         return self.representation == "hlf"
+
+    @property
+    def has_latent(self) -> bool:
+        """True unless the classifier is boosted trees (``classifier="hgb"``), which have no
+        latent space; a subclass with a ``latent`` method of its own has one regardless."""
+        if type(self).latent is not TorchDetector.latent:
+            return True
+        return getattr(self, "classifier", "mlp") != "hgb"
+
+    def _no_latent_note(self) -> str:
+        return " with classifier='hgb' (boosted trees); use classifier='mlp'"
+
+    def _batch_latent(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        return last_hidden(net, x)
+
+
+def last_hidden(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Activations of the last hidden layer of a :func:`backbone` network, ``(b, h)``."""
+    if isinstance(net, _SetHead):
+        b, j = x.shape[:2]
+        feats, mask = split_set(x.reshape(b * j, *x.shape[2:]))
+        z = net.encoder(feats, mask).reshape(b, -1)
+        head: nn.Module = net.head
+    else:
+        z, head = x, net
+    if not isinstance(head, nn.Sequential):  # pragma: no cover - backbone() builds these
+        raise TypeError("classifier backbone (nn.Sequential) expected")
+    out: torch.Tensor = head[:-1](z)
+    return out
 
 
 @register("supervised")

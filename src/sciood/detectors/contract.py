@@ -11,6 +11,7 @@ Every detector
 * scores with ``score(X) -> ndarray (n,)`` — **higher = more anomalous**, per event; the
   same scores are ``decision_function(X)``;
 * gives out-of-fold scores with :meth:`Detector.fit_score`;
+* exposes its latent space, if it has one, with :meth:`Detector.latent` / ``encode``;
 * saves to a directory with :meth:`Detector.save` and loads without unpickling with
   :meth:`Detector.load` (:mod:`sciood.detectors.persistence`).
 
@@ -88,6 +89,8 @@ class Detector(abc.ABC):
     #: blocks of its own (torch detectors) — so :meth:`score` does not block it again; the
     #: contract test checks the property for every detector either way
     invariant_scoring: ClassVar[bool] = False
+    #: the family has a latent space (:meth:`latent`); read :attr:`has_latent` on instances
+    latent_space: ClassVar[bool] = False
     #: names of parameters beyond the constructor's own (a wrapper's base parameters)
     _extra_param_names: tuple[str, ...] = ()
 
@@ -390,6 +393,30 @@ class Detector(abc.ABC):
             f"make('ensemble', base={self.name!r}, n=5) or make('mc_dropout', base=...)"
         )
 
+    @property
+    def has_latent(self) -> bool:
+        """Whether :meth:`latent` works (some families decide per instance)."""
+        return bool(type(self).latent_space or type(self)._own_latent())
+
+    @classmethod
+    def _own_latent(cls) -> bool:  # a ``latent`` method of the family's own (lacathode)
+        return cls.latent is not Detector.latent
+
+    def latent(self, X: Any) -> np.ndarray:
+        """Latent coordinates per event, ``(n, k)`` float64 (:mod:`sciood.detectors.latent`;
+        ``encode`` is the same method: use it where a ``latent`` parameter hides this one)."""
+        from sciood.detectors.latent import latent_of
+
+        return latent_of(self, X)
+
+    encode = latent
+
+    def _no_latent_note(self) -> str:  # why these parameters leave no latent (messages)
+        return ""
+
+    def _latent_arrays(self, X: np.ndarray) -> np.ndarray:  # validated inputs -> (n, k)
+        raise ConfigError(f"{self.name or type(self).__name__} has no latent space")
+
     def fit_score(self, X: Any, y: Any = None, *, folds: int = 5, sample_weight: Any = None,
                   observable: Any = None, weights: Any = None) -> np.ndarray:
         """Out-of-fold scores: each event is scored by a clone that never saw it.
@@ -489,3 +516,4 @@ class Detector(abc.ABC):
 def load(path: str | os.PathLike[str]) -> Detector:
     """Load any saved detector (see :meth:`Detector.load`)."""
     return Detector.load(path)
+

@@ -45,7 +45,12 @@ class Flow(TorchDetector):
     hidden : sequence of int
         Widths of each transform's MADE network.
     epochs, batch_size, lr, weight_decay : training settings (Adam).
+
+    :meth:`latent` = the base space ``z = f(x')`` of the standardised features ``x'``,
+    shape ``(n, d)``: N(0, 1) in every coordinate for events like the training sample.
     """
+
+    latent_space = True
 
     def __init__(
         self,
@@ -87,6 +92,10 @@ class Flow(TorchDetector):
 
     def _batch_score(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:
         return self._nll(net, x)
+
+    def _batch_latent(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = net().transform(x)
+        return out
 
     def _score_arrays(self, X: np.ndarray) -> np.ndarray:
         # −log p(x) = −log p_std(x') + Σ log σ_j  (x' = (x − μ) / σ)

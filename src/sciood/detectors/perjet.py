@@ -181,9 +181,15 @@ class PerJet(Detector):
     seed : int
     **base_params
         Parameters of the base detector.
+
+    :meth:`latent` gives the per-jet space the main model's base is fitted in, shape
+    ``(n, 2, k)`` (axis 1: j1, j2): the Gaussianized jet features (normal scores of the
+    pooled per-jet marginals) for ``space="gauss"`` / ``"copula"``, the raw jet features for
+    ``"raw"``.
     """
 
     input_ndim: ClassVar[int] = 3
+    latent_space: ClassVar[bool] = True
     standardize: ClassVar[bool] = False
     jet_level: ClassVar[bool] = True
     accepts_extra_params: ClassVar[bool] = True
@@ -327,6 +333,13 @@ class PerJet(Detector):
         if self.space == "copula":
             s = s + Gaussianizer.log_marginal(z)
         return s.reshape(X.shape[:2])
+
+    def _latent_arrays(self, X: np.ndarray) -> np.ndarray:
+        X = self._main(X)
+        n, m, k = X.shape
+        jets = X.reshape(-1, k)
+        z = jets if self._gauss is None else self._gauss.transform(jets)
+        return np.asarray(z, dtype=np.float64).reshape(n, m, k)
 
     def score_jets(self, X: Any) -> np.ndarray:
         """Per-jet scores of the main model, shape ``(n, 2)`` (column 0 = j1, the lighter jet)."""

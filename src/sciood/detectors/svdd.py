@@ -52,7 +52,12 @@ class DeepSVDD(TorchDetector):
     eps : float
         Minimum |c_j| of the centre.
     epochs, batch_size, lr, weight_decay, dropout : training settings (Adam).
+
+    :meth:`latent` = the embedding ``f(x)``, shape ``(n, rep_dim)`` (the score is its squared
+    distance to the fixed centre ``c``).
     """
+
+    latent_space = True
 
     def __init__(
         self,
@@ -94,4 +99,10 @@ class DeepSVDD(TorchDetector):
 
     def _batch_score(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:
         out: torch.Tensor = net(x)
+        return out
+
+    def _batch_latent(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        if not isinstance(net, _SVDDNet):
+            raise TypeError("Deep SVDD network expected")
+        out: torch.Tensor = net.f(x)
         return out

@@ -204,6 +204,10 @@ class TorchDetector(Detector):
         """Per-event anomaly score, shape ``(b,)``."""
         raise NotImplementedError
 
+    def _batch_latent(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """Latent coordinates of a block, shape ``(b, k)`` (families with ``latent_space``)."""
+        raise ConfigError(f"{self.name} has no latent space")
+
     def _before_training(self, net: nn.Module, X: torch.Tensor, w: torch.Tensor) -> None:
         """Hook run once after building (e.g. Deep SVDD's centre)."""
 
@@ -358,6 +362,10 @@ class TorchDetector(Detector):
     # ---- scoring
     def _score_arrays(self, X: np.ndarray) -> np.ndarray:
         return self._predict(X)
+
+    def _latent_arrays(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`_batch_latent` over the fixed scoring blocks, no gradient, eval mode."""
+        return self._in_blocks(self._batch_latent, X)
 
     def _predict(self, X: np.ndarray, *, mc_dropout: bool = False) -> np.ndarray:
         """Scores of standardised inputs ``(n, ...) -> (n,)`` in fixed blocks of rows.

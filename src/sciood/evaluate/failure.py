@@ -26,7 +26,7 @@ import importlib.util
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -34,6 +34,9 @@ from scipy import stats
 
 from sciood.data.eventset import EventSet
 from sciood.errors import ConfigError, DataError, MissingDependencyError
+
+if TYPE_CHECKING:
+    from sciood.detectors.contract import Detector
 
 __all__ = [
     "LatentView",
@@ -265,9 +268,10 @@ class LatentView:
 
 
 def latent_view(
-    data: ArrayLike | EventSet,
-    labels: ArrayLike | None = None,
+    data: ArrayLike | EventSet | Detector,
+    labels: ArrayLike | EventSet | None = None,
     *,
+    events: EventSet | None = None,
     method: Literal["pca", "umap"] = "pca",
     columns: Sequence[str] | None = None,
     max_events: int = 5000,
@@ -278,11 +282,16 @@ def latent_view(
 
     Parameters
     ----------
-    data : ndarray, shape (n, d), or EventSet
+    data : ndarray, shape (n, d), EventSet, or fitted Detector
         Feature / latent matrix; for an EventSet its ``columns`` (default: features) and
-        labels are used.
-    labels : array_like, shape (n,), optional
-        Class per row (required for an array input).
+        labels are used; for a detector with a latent space, its
+        :meth:`~sciood.detectors.Detector.encode` of ``events`` (a per-jet latent
+        ``(n, 2, k)`` is flattened to ``(n, 2k)``) with the events' labels.
+    labels : array_like, shape (n,), or EventSet, optional
+        Class per row (required for an array input); with a detector as ``data``, the
+        EventSet may be passed here: ``latent_view(det, events)``.
+    events : EventSet, optional
+        The events a detector ``data`` embeds.
     method : {"pca", "umap"}, default "pca"
         ``"umap"`` needs the ``umap-learn`` package.
     columns : sequence of str, optional
@@ -301,8 +310,28 @@ def latent_view(
     ------
     MissingDependencyError
         For ``method="umap"`` without ``umap-learn``.
+    ConfigError
+        A detector without a latent space, or a detector without ``events``.
+
+    Examples
+    --------
+    >>> view = latent_view(make("flow").fit(train), test)  # doctest: +SKIP
     """
-    if isinstance(data, EventSet):
+    from sciood.detectors.contract import Detector
+
+    if isinstance(data, Detector):
+        if events is None and isinstance(labels, EventSet):
+            events, labels = labels, None
+        if events is None:
+            raise ConfigError(f"latent_view of the detector {data.name!r} needs the events to "
+                              "embed: latent_view(detector, events)")
+        z = data.encode(events)
+        x = z.reshape(len(z), -1)
+        lab = events.labels if labels is None else np.asarray(labels)
+    elif isinstance(labels, EventSet):
+        raise DataError("labels is an EventSet but data is not a detector; pass the EventSet "
+                        "as data, or a fitted detector as data and the EventSet as events")
+    elif isinstance(data, EventSet):
         x = data.to_numpy(None if columns is None else list(columns))
         lab = data.labels if labels is None else np.asarray(labels)
     else:
