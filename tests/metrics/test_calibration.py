@@ -139,3 +139,14 @@ def test_prior_shift_refuses_fractions_outside_0_1():
     for bad in (0.0, 1.0, -0.1, float("nan")):
         with pytest.raises(ConfigError, match="signal fraction"):
             prior_shift(train_prior=bad, target_prior=0.1)
+
+
+def test_platt_refuses_what_is_not_a_probability():
+    from sciood.metrics import platt_scale
+
+    with pytest.raises(DataError, match=r"prob must lie in \[0, 1\]"):
+        platt_scale([0, 1, 1], [0.2, 1.5, 0.7])
+    with pytest.raises(DataError, match="NaN"):
+        platt_scale([0, 1], [0.2, float("nan")])
+    with pytest.raises(DataError, match="empty"):
+        platt_scale([], [])

@@ -15,6 +15,10 @@ the data carry classes (a ``data``-like Monte-Carlo variant) and for all events 
   itself has ``P(p ≤ α) ≤ α``, so the data's excess ``max(0, rate − α)`` at ``α`` is the
   fraction of data the simulation does not cover.
 
+Event weights are not used: both tests compare the samples event by event, which is what a
+run's ``sim`` and ``data`` test sets are (the same generation plan, so the same slicing);
+compare weighted mixtures by resampling them first.
+
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
 >>> sim, data = rng.normal(size=(4000, 2)), rng.normal(0.0, 1.0, size=(3000, 2))
