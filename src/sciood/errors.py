@@ -12,6 +12,7 @@ __all__ = [
     "CorruptDataError",
     "DataError",
     "GenerationError",
+    "MissingColumnError",
     "MissingDependencyError",
     "NotFittedError",
     "OutputError",
@@ -51,6 +52,11 @@ class UnknownNameError(ConfigError, KeyError):
 
 class DataError(SciOODError, ValueError):
     """Input data are malformed: wrong shape, NaN, missing column, empty, ..."""
+
+
+class MissingColumnError(DataError):
+    """An event set lacks a column a detector or representation needs (its message lists
+    the missing and the available columns)."""
 
 
 class CorruptDataError(DataError):

@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 
 from sciood import _repr
 from sciood.data import store
-from sciood.errors import CorruptDataError, DataError
+from sciood.errors import CorruptDataError, DataError, MissingColumnError
 from sciood.io import check_writable
 
 __all__ = ["CONSTITUENT_COORDS", "EventSet", "constituent_column"]
@@ -247,7 +247,7 @@ class EventSet:
     def _check_columns(self, cols: Iterable[str]) -> None:
         missing = [c for c in cols if c not in self._table.column_names]
         if missing:
-            raise DataError(f"unknown column(s) {missing}; available: {self.columns}")
+            raise MissingColumnError(f"unknown column(s) {missing}; available: {self.columns}")
 
     # ------------------------------------------------------------------ constituents
     @property

@@ -27,7 +27,7 @@ import numpy as np
 
 from sciood.config import DetectorSpec, RunConfig
 from sciood.data.eventset import EventSet
-from sciood.errors import DataError
+from sciood.errors import DataError, MissingColumnError
 from sciood.pipeline.cache import StageRecord, stage_dir, stage_key
 from sciood.pipeline.compute import Compute
 from sciood.pipeline.data import SplitOutput
@@ -220,9 +220,7 @@ def _fit(det: Any, events: EventSet, spec: DetectorSpec) -> None:
 
     try:
         det.fit(events)
-    except DataError as exc:
-        if "unknown column" not in str(exc):
-            raise
+    except MissingColumnError as exc:
         default = (spec.name, spec.params) == (DEFAULT_DETECTOR["name"],
                                                DEFAULT_DETECTOR["params"])
         hint = ("it is the default detector (the config names none): list detectors whose "
