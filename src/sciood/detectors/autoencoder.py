@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from sciood.detectors.invariance import Invariance
 from sciood.detectors.nets import CNNDecoder, CNNEncoder, SetEncoder, mlp, split_set
 from sciood.detectors.registry import register
 from sciood.detectors.torchbase import TorchDetector
@@ -67,6 +68,11 @@ class Autoencoder(TorchDetector):
         Decorrelate the score from the ``observable`` given to ``fit``.
     decor_strength : float
         λ of the decorrelation penalty.
+    invariance : {None, "adversarial", "irm"}
+        Train over the environments given to ``fit(..., environment=)``
+        (:mod:`sciood.detectors.invariance`).
+    invariance_strength : float
+        λ of the invariance penalty.
     """
 
     supports_decorrelation = True
@@ -89,6 +95,8 @@ class Autoencoder(TorchDetector):
         features: str | Sequence[str] | None = None,
         decorrelate: Decor = None,
         decor_strength: float = 10.0,
+        invariance: Invariance = None,
+        invariance_strength: float = 1.0,
     ) -> None:
         self._store(locals())
 
@@ -163,6 +171,8 @@ class VAE(TorchDetector):
         features: str | Sequence[str] | None = None,
         decorrelate: Decor = None,
         decor_strength: float = 10.0,
+        invariance: Invariance = None,
+        invariance_strength: float = 1.0,
     ) -> None:
         self._store(locals())
 

@@ -39,6 +39,7 @@ from torch import nn
 
 from sciood.detectors.autoencoder import VAE, Decor
 from sciood.detectors.inputs import LabelKind
+from sciood.detectors.invariance import Invariance
 from sciood.detectors.nets import SetEncoder, mlp, split_set
 from sciood.detectors.registry import register
 from sciood.detectors.torchbase import TorchDetector
@@ -170,6 +171,8 @@ class Supervised(_ClassifierBase):
         encoder: Literal["deepsets", "transformer"] = "deepsets",
         decorrelate: Decor = None,
         decor_strength: float = 10.0,
+        invariance: Invariance = None,
+        invariance_strength: float = 1.0,
     ) -> None:
         self._store(locals())
 

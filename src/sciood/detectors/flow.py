@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from sciood.detectors.invariance import Invariance
 from sciood.detectors.registry import register
 from sciood.detectors.torchbase import TorchDetector
 from sciood.errors import ConfigError, require
@@ -45,6 +46,8 @@ class Flow(TorchDetector):
     hidden : sequence of int
         Widths of each transform's MADE network.
     epochs, batch_size, lr, weight_decay : training settings (Adam).
+    invariance, invariance_strength : training over the environments given to
+        ``fit(..., environment=)`` (:mod:`sciood.detectors.invariance`).
 
     :meth:`latent` = the base space ``z = f(x')`` of the standardised features ``x'``,
     shape ``(n, d)``: N(0, 1) in every coordinate for events like the training sample.
@@ -66,6 +69,8 @@ class Flow(TorchDetector):
         device: str | None = None,
         representation: str = "hlf",
         features: str | Sequence[str] | None = None,
+        invariance: Invariance = None,
+        invariance_strength: float = 1.0,
     ) -> None:
         self._store(locals())
 

@@ -54,7 +54,7 @@ POSITIVE_PARAMS = frozenset({"lr", "flow_lr", "temperature", "eps", "oversample"
                              "sideband_width"})
 #: numeric parameters that must be >= 0
 NONNEGATIVE_PARAMS = frozenset({"seed", "weight_decay", "reg", "beta", "decor_strength",
-                                "oe_strength", "oe_margin"})
+                                "oe_strength", "oe_margin", "invariance_strength"})
 #: how a parameter is named in messages where its name alone is obscure
 _LABELS = {"flow_kind": "flow_kind: flow kind"}
 _HINTS: dict[type, dict[str, Any]] = {}

@@ -4,7 +4,9 @@ A :class:`TorchDetector` subclass builds its network in :meth:`TorchDetector._bu
 defines per-event training terms in :meth:`TorchDetector._batch_terms` (loss and score
 of each event) and the score in :meth:`TorchDetector._batch_score`.  The loop here applies
 event weights (``mean(w · loss)``), the optional decorrelation penalty
-(:mod:`sciood.detectors.decorrelate`), Adam, seeded shuffling and deterministic algorithms.
+(:mod:`sciood.detectors.decorrelate`), the optional training over environments
+(``invariance=``, ``environment=`` at fit; :mod:`sciood.detectors.invariance`), Adam, seeded
+shuffling and deterministic algorithms.
 
 Negative event weights (legal Monte-Carlo weights) enter the loss with their sign, so the
 objective is the unbiased estimate of the expected loss wherever positive weights cancel
@@ -226,6 +228,28 @@ class TorchDetector(Detector):
         return y == 0
 
     # ---- training
+    def fit(self, X: Any, y: Any = None, *, environment: Any = None, **kwargs: Any) -> Any:
+        """:meth:`Detector.fit`, plus ``environment`` for detectors with ``invariance``.
+
+        Parameters
+        ----------
+        environment : array-like of int, shape ``(n,)``, optional
+            Environment of each training event (e.g. 0 = ``sim``, 1 = JES up, 2 = JES down);
+            required when ``invariance`` is set, refused otherwise.  EventSets carry no
+            environment label, so it is always passed explicitly.
+        """
+        from sciood.detectors.invariance import check_environment
+
+        method = getattr(self, "invariance", None)
+        if environment is None and method is None:
+            return super().fit(X, y, **kwargs)
+        n = len(X)
+        self._fit_env = check_environment(environment, n, method)
+        try:
+            return super().fit(X, y, **kwargs)
+        finally:
+            del self._fit_env
+
     def _check_training_params(self) -> None:
         for name in ("epochs", "batch_size"):
             if int(getattr(self, name)) < 1:
@@ -282,6 +306,7 @@ class TorchDetector(Detector):
                 decor = Decorrelator(method, float(self.decor_strength), seed=self.seed)
                 decor.setup(obs, device)
             obst = None if obs is None else torch.tensor(np.asarray(obs), dtype=torch.float32)
+            inv, envt = self._invariance_setup(len(Xt), device)
             bg = self._background_mask(yt, len(Xt))
             opt = torch.optim.Adam(
                 self._net.parameters(), lr=float(self.lr),
@@ -310,6 +335,10 @@ class TorchDetector(Detector):
                         ob = obst[idx].to(device)
                         decor.adversary_step(score_vec[m], ob[m], wb[m])
                         loss = loss + decor.penalty(score_vec[m], ob[m], wb[m])
+                    if inv is not None and envt is not None:
+                        loss = loss + inv.penalty(loss_vec, score_vec, envt[idx].to(device),
+                                                  wb, bg[idx].to(device))
+                        inv.zero_grad()
                     if not torch.isfinite(loss):
                         raise DataError(
                             f"{self.name}: training loss became {loss.item()} at epoch {epoch}"
@@ -319,6 +348,8 @@ class TorchDetector(Detector):
                     opt.zero_grad()
                     loss.backward()
                     opt.step()
+                    if inv is not None:
+                        inv.step()
                     total += float(loss.detach()) * len(idx)
                     wp = wb.clamp(min=0.0)
                     pos_sum += float((wp * loss_vec.detach()).sum())
@@ -332,6 +363,23 @@ class TorchDetector(Detector):
                           self.name, epoch, total / n, pos_loss[-1], capped)
             self._net.eval()
         return {"pos_loss": pos_loss, "capped": capped}
+
+    def _invariance_setup(self, n: int, device: torch.device) -> tuple[Any, Any]:
+        """The invariance penalty and environment tensor of this fit, or ``(None, None)``."""
+        method = getattr(self, "invariance", None)
+        if method is None:
+            return None, None
+        env = getattr(self, "_fit_env", None)
+        if env is None or len(env) != n:
+            raise DataError(f"{self.name}: invariance={method!r} needs fit(X, environment=...) "
+                            f"with one integer label per training event ({n}); fit_score, "
+                            "ensembles and wrappers do not forward environment=")
+        from sciood.detectors.invariance import InvariancePenalty
+
+        inv = InvariancePenalty(method, float(getattr(self, "invariance_strength", 1.0)),
+                                int(env.max()) + 1)
+        inv.setup(device)
+        return inv, torch.as_tensor(env, dtype=torch.int64)
 
     def _negative_weight_problem(self, X: np.ndarray, w: np.ndarray,
                                  stats: dict[str, Any]) -> str | None:
