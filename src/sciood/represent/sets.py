@@ -22,12 +22,16 @@ import numpy as np
 from sciood.data.eventset import EventSet
 from sciood.errors import ConfigError
 
-__all__ = ["N_SET_CHANNELS", "SET_CHANNELS", "jet_centroid", "jet_particle_features",
-           "particle_sets"]
+__all__ = ["DEFAULT_MAX_PARTICLES", "N_SET_CHANNELS", "SET_CHANNELS", "jet_centroid",
+           "jet_particle_features", "particle_sets", "truncated_fraction"]
 
 #: Channel order of a particle-set array's last axis.
 SET_CHANNELS: tuple[str, ...] = ("z", "deta", "dphi", "mask")
 N_SET_CHANNELS = len(SET_CHANNELS)
+#: Default cap on particles per jet.  Measured on 5000 QCD dijet events (``sciood generate qcd
+#: --variant sim --no-mpi``): 6.2 % of leading jets have more than 100 particles, 78 % more
+#: than 30 (the old default).
+DEFAULT_MAX_PARTICLES = 100
 
 
 def wrap_phi(dphi: np.ndarray) -> np.ndarray:
@@ -84,7 +88,8 @@ def jet_particle_features(particles: np.ndarray, mask: np.ndarray) -> np.ndarray
     return out
 
 
-def particle_sets(events: EventSet, *, max_particles: int = 30) -> np.ndarray:
+def particle_sets(events: EventSet, *, max_particles: int = DEFAULT_MAX_PARTICLES
+                  ) -> np.ndarray:
     """Particle sets of the two leading jets.
 
     Parameters
@@ -92,7 +97,8 @@ def particle_sets(events: EventSet, *, max_particles: int = 30) -> np.ndarray:
     events : EventSet
         Must carry constituents (``j1_const_pt`` …).
     max_particles : int
-        Hardest particles kept per jet (zero-padded below that).
+        Hardest particles kept per jet (zero-padded below that; the mask channel marks the
+        real ones).  See :func:`truncated_fraction` for how many jets lose particles.
 
     Returns
     -------
@@ -107,3 +113,24 @@ def particle_sets(events: EventSet, *, max_particles: int = 30) -> np.ndarray:
         p, m = events.constituents(jet, max_particles)
         jets.append(jet_particle_features(p, m))
     return np.stack(jets, axis=1)
+
+
+def truncated_fraction(events: EventSet, max_particles: int = DEFAULT_MAX_PARTICLES
+                       ) -> float:
+    """Fraction of the two leading jets that have more than ``max_particles`` constituents.
+
+    Parameters
+    ----------
+    events : EventSet
+        Must carry constituents.
+    max_particles : int
+
+    Returns
+    -------
+    float
+        Unweighted, over both jets of every event (``0`` for an empty set).
+    """
+    if max_particles < 1:
+        raise ConfigError(f"max_particles must be >= 1, got {max_particles}")
+    counts = np.concatenate([events.constituents(jet)[1].sum(1) for jet in (1, 2)])
+    return float((counts > max_particles).mean()) if counts.size else 0.0
