@@ -56,6 +56,7 @@ from sciood.stats.limits import (
     signal_window,
     upper_limit,
 )
+from sciood.stats.lr_statistic import LRTestResult, lr_test_statistic
 from sciood.stats.sculpting import SculptingCheck, judge_sculpting
 from sciood.stats.settings import HuntSettings
 from sciood.stats.significance import (
@@ -80,6 +81,7 @@ __all__ = [
     "HuntResult",
     "HuntSettings",
     "InjectionResult",
+    "LRTestResult",
     "LimitResult",
     "SculptingCheck",
     "SpuriousSignal",
@@ -102,6 +104,7 @@ __all__ = [
     "judge_sculpting",
     "limit_from_workspace",
     "log_bins",
+    "lr_test_statistic",
     "observed_significance",
     "p_to_z",
     "select_function",
