@@ -18,6 +18,8 @@ and per-event weights as the keyword-only ``sample_weight=``.  Definitions:
   working-point choice (unbiased, covering interval).
 * :mod:`~sciood.metrics.conformal` — conformal p-values from a held-out background
   calibration set (weighted, per class): a guaranteed false-alarm rate per background event.
+* :mod:`~sciood.metrics.likelihood_ratio` — a classifier score calibrated into the likelihood
+  ratio ``p(x|sig)/p(x|bkg)`` (histogram or isotonic; Cranmer et al. 2015).
 """
 
 from sciood.metrics.bootstrap import BootstrapResult, bootstrap, bootstrap_many
@@ -34,6 +36,7 @@ from sciood.metrics.conformal import ConformalPValues, conformal_pvalues
 from sciood.metrics.curve import DEFAULT_MIN_BACKGROUND, RankingCurve, ranking_curve
 from sciood.metrics.honest import HONEST_METHOD, HonestMaxSIC, max_sic_honest
 from sciood.metrics.inputs import MetricWarning
+from sciood.metrics.likelihood_ratio import LikelihoodRatio, calibrated_likelihood_ratio
 from sciood.metrics.ranking import (
     auc,
     average_precision,
@@ -59,6 +62,7 @@ __all__ = [
     "Calibrator",
     "ConformalPValues",
     "HonestMaxSIC",
+    "LikelihoodRatio",
     "MetricWarning",
     "RankingCurve",
     "ScoreHistogram",
@@ -68,6 +72,7 @@ __all__ = [
     "average_precision",
     "bootstrap",
     "bootstrap_many",
+    "calibrated_likelihood_ratio",
     "conformal_pvalues",
     "ece",
     "efficiency_at",
