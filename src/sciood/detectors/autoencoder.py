@@ -33,10 +33,11 @@ from torch import nn
 
 from sciood.detectors.invariance import Invariance
 from sciood.detectors.nets import CNNDecoder, CNNEncoder, SetEncoder, mlp, split_set
+from sciood.detectors.part import ParticleTransformerEncoder
 from sciood.detectors.registry import register
 from sciood.detectors.torchbase import TorchDetector
 from sciood.errors import ConfigError
-from sciood.represent.sets import N_SET_CHANNELS
+from sciood.represent.sets import DEFAULT_MAX_PARTICLES, N_SET_CHANNELS
 
 __all__ = ["VAE", "Autoencoder", "ImageAutoencoder", "JetLevel", "SetAutoencoder"]
 
@@ -253,8 +254,13 @@ class _SetAENet(nn.Module):
                  dropout: float) -> None:
         super().__init__()
         self.m = m
-        self.encoder = SetEncoder(3, latent, hidden=hidden, kind=kind, heads=heads,
-                                  layers=layers, dropout=dropout)
+        self.encoder: nn.Module
+        if kind == "part":
+            self.encoder = ParticleTransformerEncoder(3, latent, hidden=hidden, heads=heads,
+                                                      layers=layers, dropout=dropout)
+        else:
+            self.encoder = SetEncoder(3, latent, hidden=hidden, kind=kind, heads=heads,
+                                      layers=layers, dropout=dropout)
         self.decoder = mlp(latent, [hidden, hidden], m * 3, dropout=dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -285,8 +291,11 @@ class SetAutoencoder(JetLevel):
     """Permutation-invariant set autoencoder on jet constituents (representation ``sets``).
 
     Encoder: :class:`~sciood.detectors.nets.SetEncoder` (``encoder="deepsets"`` or
-    ``"transformer"``); decoder: MLP to ``max_particles`` points; loss: masked Chamfer
-    distance, which does not depend on the order of particles.  Per-jet score = that
+    ``"transformer"``) or the ParT-style
+    :class:`~sciood.detectors.part.ParticleTransformerEncoder` with pairwise interaction
+    features (``encoder="part"``); ``max_particles`` (default 100) is the cap per jet and
+    is saved with the model's parameters; decoder: MLP to ``max_particles`` points; loss:
+    masked Chamfer distance, which does not depend on the order of particles.  Per-jet score = that
     distance; event score = ``aggregate`` over the two jets (default max).
     """
 
@@ -294,8 +303,8 @@ class SetAutoencoder(JetLevel):
         self,
         *,
         seed: int = 0,
-        max_particles: int = 30,
-        encoder: Literal["deepsets", "transformer"] = "deepsets",
+        max_particles: int = DEFAULT_MAX_PARTICLES,
+        encoder: Literal["deepsets", "transformer", "part"] = "deepsets",
         latent: int = 8,
         hidden: int = 64,
         heads: int = 4,
@@ -314,7 +323,8 @@ class SetAutoencoder(JetLevel):
     @classmethod
     def _check_params(cls, params: dict[str, Any]) -> None:
         super()._check_params(params)
-        if params["encoder"] == "transformer" and int(params["hidden"]) % int(params["heads"]):
+        if params["encoder"] in ("transformer", "part") and (
+                int(params["hidden"]) % int(params["heads"])):
             raise ConfigError(f"set_ae: hidden={params['hidden']} must be divisible by "
                               f"heads={params['heads']} for the transformer encoder")
 
