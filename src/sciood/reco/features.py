@@ -12,11 +12,23 @@ Of the two leading-pT jets, ``j1`` is the lighter by ungroomed mass and ``j2`` t
 
 Beside them every event has the observable ``mjj`` (invariant mass of the two leading jets,
 [GeV]) and ``lead_pt`` (leading-jet pT, [GeV]), which are not features.
+
+Generated events also carry (not features either; :data:`EVENT_COLUMNS`):
+
+* :data:`~sciood.reco.objects.OBJECT_COLUMNS` — isolated leptons and photons and the missing
+  transverse momentum (``n_electrons``, ``n_muons``, ``n_photons``, ``lep1_pt/eta/phi/pid``,
+  ``pho1_pt/eta/phi``, ``met``, ``met_phi``; :mod:`sciood.reco.objects`);
+* :data:`~sciood.reco.truth.TRUTH_COLUMNS` — per-jet truth labels ``truth_j1``/``truth_j2``
+  (codes of :data:`~sciood.reco.truth.TRUTH_LABELS`: light 0, b 1, Z 2, W 3, top 4), b-hadron
+  counts ``nb_j1``/``nb_j2`` and the true missing pT ``truth_met`` (:mod:`sciood.reco.truth`).
 """
 
 from __future__ import annotations
 
-__all__ = ["FEATURES"]
+from sciood.reco.objects import OBJECT_COLUMNS
+from sciood.reco.truth import TRUTH_COLUMNS
+
+__all__ = ["EVENT_COLUMNS", "FEATURES"]
 
 #: Feature columns written for every selected event (order kept in the manifest).
 FEATURES: tuple[str, ...] = (
@@ -25,3 +37,6 @@ FEATURES: tuple[str, ...] = (
     "tau21_j1", "tau21_j2", "tau32_j1", "tau32_j2",
     "pt_j1", "pt_j2", "eta_j1", "eta_j2", "phi_j1", "phi_j2", "nconst_j1", "nconst_j2",
 )
+
+#: Optional per-event columns beside the features (present when the batch has objects/truth).
+EVENT_COLUMNS: tuple[str, ...] = (*OBJECT_COLUMNS, *TRUTH_COLUMNS)
