@@ -72,7 +72,12 @@ def _selection(spec: Any, where: str) -> Selection:
                           f"got unknown {extra!r}")
     values: dict[str, Any] = {}
     for key, value in spec.items():
-        _number(value, f"{where}.selection.{key}")
+        if key == "lepton_veto":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}.selection.lepton_veto must be true or false "
+                                  f"(unquoted), got {value!r} ({type(value).__name__})")
+        else:
+            _number(value, f"{where}.selection.{key}")
         values[key] = value
     try:
         selection = replace(Selection(), **values)
