@@ -43,6 +43,8 @@ OBJECT_COLUMNS: tuple[str, ...] = (
 )
 #: Largest number of (candidate, particle) pairs held at once by :func:`relative_isolation`.
 MAX_PAIRS = 1 << 21
+_ETA_CLIP = 40.0  # |η| of any particle at √s = 13 TeV is far below
+_EVENT_STRIDE = 4 * _ETA_CLIP  # (event, η) as one sortable key
 
 
 @dataclass
@@ -142,22 +144,27 @@ def relative_isolation(counts: np.ndarray, pt: np.ndarray, eta: np.ndarray, phi:
         Σ pT(others in the cone) / pT(candidate); independent of how the candidates are
         grouped into chunks.
     """
-    n_events = len(counts)
-    starts = np.cumsum(counts) - counts
-    event = np.repeat(np.arange(n_events), counts)
+    event = np.repeat(np.arange(len(counts)), counts)
+    # the particles that count, sorted by (event, η): each candidate pairs only with those
+    # inside its η window [η − cone, η + cone]
+    use = np.flatnonzero(pt > pt_min)
+    key = event[use] * _EVENT_STRIDE + np.clip(eta[use], -_ETA_CLIP, _ETA_CLIP)
+    order = np.argsort(key, kind="stable")
+    use, key = use[order], key[order]
+    ckey = event[candidates] * _EVENT_STRIDE + np.clip(eta[candidates], -_ETA_CLIP, _ETA_CLIP)
+    lo = np.searchsorted(key, ckey - cone, side="left")
+    per = np.searchsorted(key, ckey + cone, side="right") - lo
     out = np.zeros(len(candidates))
-    per = counts[event[candidates]]
-    for lo, hi in _chunks(per):
-        cand = candidates[lo:hi]
-        n_in = per[lo:hi]
+    for a, b in _chunks(per):
+        cand, n_in = candidates[a:b], per[a:b]
         pair_c = np.repeat(np.arange(len(cand)), n_in)
         local = np.arange(n_in.sum()) - np.repeat(np.cumsum(n_in) - n_in, n_in)
-        pair_p = np.repeat(starts[event[cand]], n_in) + local
+        pair_p = use[np.repeat(lo[a:b], n_in) + local]
         dr2 = (eta[pair_p] - eta[cand][pair_c]) ** 2 + delta_phi(phi[pair_p],
                                                                  phi[cand][pair_c]) ** 2
-        use = (dr2 < cone**2) & (pair_p != cand[pair_c]) & (pt[pair_p] > pt_min)
-        total = np.bincount(pair_c[use], weights=pt[pair_p][use], minlength=len(cand))
-        out[lo:hi] = total / pt[cand]
+        near = (dr2 < cone**2) & (pair_p != cand[pair_c])
+        total = np.bincount(pair_c[near], weights=pt[pair_p][near], minlength=len(cand))
+        out[a:b] = total / pt[cand]
     return out
 
 
