@@ -173,3 +173,25 @@ def test_met_follows_the_neutrinos(batches):
     assert np.quantile(ratio, 0.75) - np.quantile(ratio, 0.25) < 0.15
     # without hard neutrinos, MET is a few per cent of the leading jet's pT
     assert np.median(met[truth < 1] / lead[truth < 1]) < 0.05
+
+
+def test_boosted_dileptons_do_not_spoil_each_others_isolation(batches):
+    zll, has = [], []
+    for fs in batches("zjets", 6, 12):
+        t = fs.truth
+        lep = np.zeros(len(fs), bool)
+        lep[t.event[(t.kind == 2) & np.isin(t.decay, (11, 13))]] = True
+        reco = simulate(fs, get_card("sim"), np.random.default_rng(2))
+        zll.append(lep)
+        has.append(reco.objects.n_leptons() >= 1)
+    zll, has = np.concatenate(zll), np.concatenate(has)
+    assert zll.sum() >= 20
+    assert has[zll].mean() > 0.8  # without the exclusion: 36 % (the pair sits in one cone)
+
+
+def test_isolation_excludes_the_given_particles():
+    counts = np.array([3])
+    pt, eta, phi = np.array([100.0, 80.0, 5.0]), np.array([0.0, 0.1, -0.1]), np.zeros(3)
+    iso = relative_isolation(counts, pt, eta, phi, np.array([0, 1]), cone=0.3, pt_min=0.5,
+                             exclude=np.array([True, True, False]))
+    np.testing.assert_allclose(iso, [5.0 / 100.0, 5.0 / 80.0])

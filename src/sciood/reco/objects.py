@@ -10,7 +10,7 @@ Definitions
 -----------
 * **Relative isolation** of a candidate: Σ pT of the *other* visible final-state particles with
   pT > ``pt_min`` within ΔR = √(Δη² + Δφ²) < ``cone`` of it, divided by its own pT
-  (:func:`relative_isolation`).
+  (:func:`relative_isolation`); other electron / muon candidates do not count.
 * **MET**: the missing transverse momentum, −Σ p⃗T of everything reconstructed (tracks,
   calorimeter towers and the isolated objects); ``met`` is its magnitude [GeV], ``met_phi`` its
   azimuth (:func:`missing_pt`).
@@ -122,7 +122,8 @@ class EventObjects:
 
 
 def relative_isolation(counts: np.ndarray, pt: np.ndarray, eta: np.ndarray, phi: np.ndarray,
-                       candidates: np.ndarray, *, cone: float, pt_min: float) -> np.ndarray:
+                       candidates: np.ndarray, *, cone: float, pt_min: float,
+                       exclude: np.ndarray | None = None) -> np.ndarray:
     """Relative isolation of candidate particles (definition in the module docstring).
 
     Parameters
@@ -137,6 +138,9 @@ def relative_isolation(counts: np.ndarray, pt: np.ndarray, eta: np.ndarray, phi:
         ΔR of the isolation cone.
     pt_min : float
         Particles below this pT [GeV] do not count.
+    exclude : ndarray of bool, shape ``(counts.sum(),)``, optional
+        Particles that never count (the detector passes the other lepton candidates, so the
+        two collimated leptons of a boosted Z → ℓℓ do not spoil each other's isolation).
 
     Returns
     -------
@@ -147,7 +151,7 @@ def relative_isolation(counts: np.ndarray, pt: np.ndarray, eta: np.ndarray, phi:
     event = np.repeat(np.arange(len(counts)), counts)
     # the particles that count, sorted by (event, η): each candidate pairs only with those
     # inside its η window [η − cone, η + cone]
-    use = np.flatnonzero(pt > pt_min)
+    use = np.flatnonzero((pt > pt_min) if exclude is None else (pt > pt_min) & ~exclude)
     key = event[use] * _EVENT_STRIDE + np.clip(eta[use], -_ETA_CLIP, _ETA_CLIP)
     order = np.argsort(key, kind="stable")
     use, key = use[order], key[order]
