@@ -45,6 +45,7 @@ FAST: dict[str, dict[str, Any]] = {
     "idealized": {"epochs": 2},
     "cathode": {"epochs": 2, "flow_epochs": 2, "flow_transforms": 2, "flow_hidden": [16, 16]},
     "anode": {"flow_epochs": 2, "flow_transforms": 2, "flow_hidden": [16, 16], "n_grid": 4},
+    "nuisance_param": {"epochs": 2},
     # PyOD's fit takes no weights and the contract sample is weighted: train on a resample
     "pyod:COPOD": {"weighting": "resample"},
     "pyod:ECOD": {"weighting": "resample"},

@@ -88,6 +88,7 @@ BUILTIN: dict[str, str] = {
     "cathode": "sciood.detectors.weak:Cathode",
     "anode": "sciood.detectors.weak:Anode",
     "lacathode": "sciood.detectors.lacathode:LaCathode",
+    "nuisance_param": "sciood.detectors.parameterised:NuisanceParameterised",
 }
 
 #: Prefix of the PyOD detectors (``pyod:ECOD``); the classes come from ``pyod.models``.
