@@ -11,6 +11,7 @@ pytest.importorskip("lalsimulation")
 from sciood.data.eventset import EventSet
 from sciood.domains.gw import (
     excess_power_score,
+    excess_power_slides,
     false_alarm_rate,
     far_significance,
     generate_gw,
@@ -70,6 +71,10 @@ def test_time_slides_keep_the_rate_and_break_coincidence(background):
     n = len(background)
     np.testing.assert_array_equal(x[:n, 0], y[:, 0])
     np.testing.assert_array_equal(x[:n, 1], np.roll(y[:, 1], -1, axis=0))
+    # the fast excess-power path gives the same slid statistic and weights
+    scores, weights = excess_power_slides(background, 3)
+    np.testing.assert_allclose(scores, slid.column("loudest_tile"), rtol=1e-6)
+    np.testing.assert_allclose(weights, slid.weights, rtol=1e-12)
     with pytest.raises(DataError, match="background only"):
         time_slides(generate_gw("bbh", 2, seed=0), 1)
     with pytest.raises(DataError, match="n_slides"):

@@ -32,8 +32,10 @@ from __future__ import annotations
 from sciood.domains.gw.background import (
     FARResult,
     excess_power_score,
+    excess_power_slides,
     false_alarm_rate,
     far_significance,
+    slide_pairs,
     time_slides,
 )
 from sciood.domains.gw.catalogue import (
@@ -72,6 +74,7 @@ __all__ = [
     "design_psd",
     "estimate_psd",
     "excess_power_score",
+    "excess_power_slides",
     "expert_features",
     "false_alarm_rate",
     "far_significance",
@@ -85,6 +88,7 @@ __all__ = [
     "project",
     "qmaps",
     "qtransform",
+    "slide_pairs",
     "strain_windows",
     "time_slides",
     "whiten",

@@ -27,7 +27,8 @@ import numpy as np
 from sciood.domains.gw.qtransform import frequencies, max_pool, qtransform
 from sciood.errors import DataError
 
-__all__ = ["BASELINE_COLUMN", "FEATURES", "N_FREQ", "Q_PLANES", "expert_features"]
+__all__ = ["BASELINE_COLUMN", "FEATURES", "N_FREQ", "N_POOL", "Q_PLANES", "expert_features",
+           "pooled_maps"]
 
 #: Quality factors of the Q-transform planes used for features.
 Q_PLANES = (4.0, 12.0, 36.0)
@@ -38,6 +39,8 @@ FEATURES = ("snr_h1", "snr_l1", "snr_net", "peak_freq", "q", "duration", "bandwi
             "xcorr")
 #: The excess-power baseline statistic (a column, not a feature).
 BASELINE_COLUMN = "loudest_tile"
+#: Time bins of the max-pooled maps of the excess-power statistic (1/64 s for 1-s windows).
+N_POOL = 64
 _MAX_LAG = 0.0105
 _XC_HALF = 0.125
 
@@ -73,6 +76,35 @@ def _xcorr(h: np.ndarray, v: np.ndarray, centre: int, fs: float) -> tuple[float,
     return float((taus[best] + off) / fs), float(abs(c[best]))
 
 
+def _pool(planes: list[np.ndarray]) -> np.ndarray:
+    return np.stack([max_pool(p, N_POOL) for p in planes])
+
+
+def pooled_maps(whitened: np.ndarray, fs: float) -> np.ndarray:
+    """Per-detector max-pooled Q-planes behind ``loudest_tile``.
+
+    Parameters
+    ----------
+    whitened : ndarray, shape ``(n, 2, n_samples)``
+    fs : float
+
+    Returns
+    -------
+    ndarray, shape ``(n, 2, len(Q_PLANES) * N_FREQ * N_POOL)``, float32
+        ``loudest_tile`` of a pair (H1 of event i, L1 of event j) is
+        ``max(maps[i, 0] + maps[j, 1])``.
+    """
+    x = np.asarray(whitened, dtype=np.float64)
+    if x.ndim != 3 or x.shape[1] != 2:
+        raise DataError(f"pooled_maps needs whitened windows of shape (n, 2, n_samples), "
+                        f"got {x.shape}")
+    out = np.empty((x.shape[0], 2, len(Q_PLANES) * N_FREQ * N_POOL), dtype=np.float32)
+    for i in range(x.shape[0]):
+        pooled = _pool([qtransform(x[i], fs, q=q, n_freq=N_FREQ) for q in Q_PLANES])
+        out[i] = pooled.transpose(1, 0, 2, 3).reshape(2, -1)
+    return out
+
+
 def _one_event(planes: list[np.ndarray], x: np.ndarray, fs: float,
                freqs: np.ndarray) -> dict[str, float]:
     """Features of one event; ``planes[k]`` has shape ``(2, N_FREQ, n)``, ``x`` ``(2, n)``."""
@@ -86,7 +118,7 @@ def _one_event(planes: list[np.ndarray], x: np.ndarray, fs: float,
     rows, cols = np.nonzero(mask)
     wts = plane[rows, cols].astype(np.float64)
     lag, xc = _xcorr(x[0], x[1], int(t), fs)
-    pooled = np.stack([max_pool(p, 64) for p in planes])  # (n_q, 2, F, 64)
+    pooled = _pool(planes)  # (n_q, 2, F, N_POOL)
     return {
         "snr_h1": float(snr[0]), "snr_l1": float(snr[1]),
         "snr_net": float(np.hypot(snr[0], snr[1])), "peak_freq": float(freqs[j]),
