@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from sciood.cli._common import console, fail, out_console, print_error
-from sciood.errors import SciOODError
+from sciood.errors import ConfigError, SciOODError
 
 __all__ = ["generate", "info", "processes"]
 
@@ -74,9 +74,11 @@ def _progress_generate(process: str, events: int, **kwargs: object) -> object:
 
 
 def generate(
-    process: Annotated[str, typer.Argument(help="Process name (see `sciood processes`).")],
-    events: Annotated[int, typer.Option("--events", "-n", min=1,
-                                        help="Events passing the selection.")] = 1000,
+    process: Annotated[str | None, typer.Argument(
+        help="Process name (see `sciood processes`); omit it with --lhe.")] = None,
+    events: Annotated[int | None, typer.Option(
+        "--events", "-n", min=1, help="Events passing the selection (default 1000; not with "
+        "--lhe, which reads the whole file).")] = None,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Run seed.")] = 1,
     variant: Annotated[str, typer.Option(
         "--variant", help="sim | data | sim_jes_up | sim_jes_down")] = "sim",
@@ -99,13 +101,29 @@ def generate(
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help="Dask scheduler address (tcp://host:8786) or scheduler file: "
         "run the shards as tasks on that cluster (--workers is then ignored).")] = None,
+    lhe: Annotated[Path | None, typer.Option(
+        "--lhe", help="Shower and hadronise this Les Houches event file (e.g. from MadGraph) "
+        "instead of a catalogue process; σ and weights come from the file.")] = None,
+    label: Annotated[str, typer.Option(
+        "--label", help="Class name of the events of an --lhe file.")] = "lhe",
+    signal: Annotated[bool, typer.Option(
+        "--signal", help="Mark the events of an --lhe file as signal.")] = False,
 ) -> None:
     """Generate events with Pythia 8 + detector + FastJet into a sharded dataset.
 
     Resumable: re-run the same command after an interruption to finish only the missing shards.
+    With --lhe FILE, the events of a Les Houches file are showered instead.
     """
     from sciood.distributed import connect
 
+    if lhe is not None:
+        _generate_lhe(lhe, process=process, events=events, seed=seed, variant=variant, out=out,
+                      mpi=mpi, label=label, signal=signal,
+                      keep_constituents=not no_constituents, quiet=quiet)
+        return
+    if process is None:
+        fail(ConfigError("give a process name (see `sciood processes`) or --lhe FILE"))
+    events = 1000 if events is None else events
     try:
         with connect(scheduler=scheduler) as client:
             es = _progress_generate(process, events, seed=seed, variant=variant, out=out,
@@ -115,6 +133,24 @@ def generate(
                                     client=client,
                                     **({} if min_efficiency is None else
                                        {"min_efficiency": min_efficiency}))
+    except SciOODError as exc:
+        fail(exc)
+    if not quiet:
+        _print_summary(es, title=f"{out}")
+
+
+def _generate_lhe(lhe: Path, *, process: str | None, events: int | None, seed: int,
+                  variant: str, out: Path, mpi: bool | None, label: str, signal: bool,
+                  keep_constituents: bool, quiet: bool) -> None:
+    from sciood.generate.lhe import generate_lhe
+
+    try:
+        if process is not None or events is not None:
+            raise ConfigError("give either a process name or --lhe FILE, not both (and no "
+                              "--events with --lhe: every event of the file is read)")
+        es = generate_lhe(lhe, out=out, seed=seed, variant=variant, label=label, signal=signal,
+                          mpi=True if mpi is None else mpi,
+                          keep_constituents=keep_constituents)
     except SciOODError as exc:
         fail(exc)
     if not quiet:

@@ -196,6 +196,12 @@ class FinalState:
         return len(self.counts)
 
 
+def _empty_final_state() -> FinalState:
+    ints, floats = np.zeros(0, np.int64), np.zeros(0, np.float64)
+    return FinalState(counts=ints, px=floats, py=floats, pz=floats, e=floats, charge=floats,
+                      pid=ints, weight=floats, pthat=floats)
+
+
 class PythiaSource:
     """A seeded, initialised Pythia producing batches of visible final-state particles.
 
@@ -230,6 +236,8 @@ class PythiaSource:
         self._charge: dict[int, float] = {}
         self._visible: dict[int, bool] = {}
         self.n_generated = 0
+        #: True once an input event file (``Beams:frameType = 4``) has run out of events.
+        self.exhausted = False
 
     def _lookup(self, pids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         uniq, inverse = np.unique(pids, return_inverse=True)
@@ -246,12 +254,17 @@ class PythiaSource:
         """Generate ``n`` events; return their visible final-state particles.
 
         Neutrinos and other invisible particles (e.g. stable dark hadrons) are dropped using
-        Pythia's ``ParticleData::isVisible``.
+        Pythia's ``ParticleData::isVisible``. Reading a Les Houches file, fewer than ``n``
+        events (possibly none) come back at its end, and :attr:`exhausted` is set.
         """
         ak = require("awkward", "gen")
         with captured_stdout():
             batch = self.pythia.nextBatch(n)
         n_got = len(batch)
+        if n_got < n and bool(self.pythia.infoPython().atEndOfFile()):
+            self.exhausted = True  # a Les Houches input file has no more events
+            if n_got == 0:
+                return _empty_final_state()
         if n_got == 0:
             raise GenerationError("Pythia returned no events (every event failed)")
         self.n_generated += n_got

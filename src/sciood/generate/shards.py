@@ -1,5 +1,7 @@
 """One shard: Pythia → detector → jets until its selected events are in, then written.
 
+A shard reading a Les Houches file (:mod:`sciood.generate.lhe`) also ends when the file does.
+
 A shard's Parquet file and its JSON sidecar (generation statistics: events generated, sum of
 Pythia weights, σ estimate, seed, the file's SHA-256) are written atomically; a shard is
 complete when both exist and agree (:func:`existing_shard`), so a killed run resumes by
@@ -19,6 +21,7 @@ import pyarrow as pa
 
 from sciood.data import store
 from sciood.data.eventset import constituent_column
+from sciood.errors import GenerationError
 from sciood.generate.detector import get_card, simulate
 from sciood.generate.efficiency import check_efficiency
 from sciood.generate.plan import ShardSpec
@@ -47,8 +50,10 @@ def _shard_table(spec: ShardSpec, progress: Callable[[int], None] | None) -> tup
     const: list[dict[str, tuple[np.ndarray, np.ndarray]]] = []
     n_have, n_gen, sum_w, n_passed = 0, 0, 0.0, 0
     batch = max(10, min(BATCH, 2 * spec.n_selected))
-    while n_have < spec.n_selected:
+    while n_have < spec.n_selected and not source.exhausted:
         fs = source.next_batch(batch)
+        if len(fs) == 0:  # an input event file ran out at a batch boundary
+            break
         jb = cluster_and_select(simulate(fs, card, rng), spec.process.selection)
         need = spec.n_selected - n_have
         sel = jb.selected
@@ -77,6 +82,11 @@ def _shard_table(spec: ShardSpec, progress: Callable[[int], None] | None) -> tup
         if progress is not None and got:
             progress(got)
     sigma, sigma_err = source.sigma()
+    if not parts:
+        raise GenerationError(
+            f"{spec.process.name}: none of the {n_gen} events read from the input file passed "
+            "the selection; use a file with events that can pass it (leading jet pT > "
+            f"{spec.process.selection.leading_pt_min:g} GeV)")
     table = _to_table(spec, parts, const)
     stats = {"n_generated": n_gen, "sum_weights_generated": sum_w, "sigma_fb": sigma,
              "sigma_err_fb": sigma_err, "n_pythia": source.n_generated, "seed": spec.seed,
