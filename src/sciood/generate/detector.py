@@ -15,8 +15,8 @@ The model (every number lives in a named, versioned :class:`DetectorCard`):
 * **Isolated electrons, muons and photons** (values of the Delphes ATLAS card): final-state
   e / γ with |η| < ``electron_eta`` / ``photon_eta`` and μ with |η| < ``muon_eta``, pT >
   ``object_pt_min``, are identified with efficiency ``id_eff`` (per |η| bin) and are *isolated*
-  when Σ pT of the other visible particles (pT > ``iso_pt_min``; other e / μ candidates
-  excluded) within ΔR < ``iso_cone`` is below ``iso_ratio_max`` × their pT
+  when Σ pT of the other visible particles (pT > ``iso_pt_min``; for e / μ the other e / μ
+  candidates excluded) within ΔR < ``iso_cone`` is below ``iso_ratio_max`` × their pT
   (:func:`sciood.reco.objects.relative_isolation`).
   e / γ energies are smeared with the ECAL resolution, muon pT with ``muon_res`` (per |η|
   bin: σ/pT = a ⊕ b·pT). With ``remove_isolated`` (default) isolated objects are taken out of
@@ -230,9 +230,12 @@ def _isolated_objects(card: DetectorCard, fs: FinalState, pt: np.ndarray, eta: n
     found = rng.random(len(cand)) < _binned(card.id_eff, aeta[cand])[:, 0]
     noise = rng.standard_normal(len(cand))
     visible_pt = np.where(aeta < card.calo_eta, pt, 0.0)
-    iso = relative_isolation(fs.counts, visible_pt, eta, phi, cand, cone=card.iso_cone,
-                             pt_min=card.iso_pt_min,
-                             exclude=is_cand & np.isin(apid, (ELECTRON, MUON)))
+    lepton = np.isin(apid, (ELECTRON, MUON))
+    iso = np.zeros(len(cand))
+    for mask, exclude in ((lepton[cand], is_cand & lepton), (~lepton[cand], None)):
+        iso[mask] = relative_isolation(fs.counts, visible_pt, eta, phi, cand[mask],
+                                       cone=card.iso_cone, pt_min=card.iso_pt_min,
+                                       exclude=exclude)
     energy = fs.e[cand]
     ecal = np.hypot(card.ecal_stochastic / np.sqrt(np.maximum(energy, 1e-9)), card.ecal_constant)
     mu = _binned(card.muon_res, aeta[cand])

@@ -10,7 +10,8 @@ Definitions
 -----------
 * **Relative isolation** of a candidate: Σ pT of the *other* visible final-state particles with
   pT > ``pt_min`` within ΔR = √(Δη² + Δφ²) < ``cone`` of it, divided by its own pT
-  (:func:`relative_isolation`); other electron / muon candidates do not count.
+  (:func:`relative_isolation`); for an electron or muon, the other electron / muon
+  candidates do not count (the detector's choice).
 * **MET**: the missing transverse momentum, −Σ p⃗T of everything reconstructed (tracks,
   calorimeter towers and the isolated objects); ``met`` is its magnitude [GeV], ``met_phi`` its
   azimuth (:func:`missing_pt`).
