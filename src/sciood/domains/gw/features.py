@@ -15,8 +15,9 @@ feature            definition
 ``lag``            ``t_L1 − t_H1`` (s) at the largest ``|c(τ)|`` of the normalised H1–L1 cross-
                    correlation over ``|τ| ≤ 10.5 ms``, in ±0.125 s around the loudest tile
 ``xcorr``          that ``|c|`` (0 … 1)
-``loudest_tile``   network excess power: max over tiles of ``Z_H1 + Z_L1`` after max-pooling time
-                   into 1/64 s bins (longer than the light travel) — the excess-power baseline
+``loudest_tile``   coincident excess power: max over tiles of ``min(Z_H1, Z_L1)`` after max-pooling
+                   time into 1/64 s bins (longer than the light travel) — the excess-power
+                   baseline; a single-detector glitch cannot make it loud
 =================  ==============================================================================
 """
 
@@ -92,7 +93,7 @@ def pooled_maps(whitened: np.ndarray, fs: float) -> np.ndarray:
     -------
     ndarray, shape ``(n, 2, len(Q_PLANES) * N_FREQ * N_POOL)``, float32
         ``loudest_tile`` of a pair (H1 of event i, L1 of event j) is
-        ``max(maps[i, 0] + maps[j, 1])``.
+        ``max(min(maps[i, 0], maps[j, 1]))``.
     """
     x = np.asarray(whitened, dtype=np.float64)
     if x.ndim != 3 or x.shape[1] != 2:
@@ -124,7 +125,7 @@ def _one_event(planes: list[np.ndarray], x: np.ndarray, fs: float,
         "snr_net": float(np.hypot(snr[0], snr[1])), "peak_freq": float(freqs[j]),
         "q": float(Q_PLANES[k]), "duration": _weighted_span(cols / fs, wts),
         "bandwidth": _weighted_span(freqs[rows], wts), "lag": lag, "xcorr": xc,
-        BASELINE_COLUMN: float((pooled[:, 0] + pooled[:, 1]).max()),
+        BASELINE_COLUMN: float(np.minimum(pooled[:, 0], pooled[:, 1]).max()),
     }
 
 

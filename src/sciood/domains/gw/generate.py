@@ -28,12 +28,14 @@ Example
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import zlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -150,6 +152,15 @@ def _event(process: str, index: int, seed: int, psd: np.ndarray,
     return white[:, n_win // 2:n_win // 2 + n_win].astype(np.float32), truth
 
 
+@lru_cache(maxsize=1)
+def _code_hash() -> str:
+    """SHA-256 of this package's source: a cached set is reused only by the code that made it."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _versions() -> dict[str, str]:
     out = {}
     for pkg in ("pycbc", "lalsuite", "numpy"):
@@ -198,7 +209,8 @@ def generate_gw(process: str, n_events: int, *, seed: int = 0, variant: str = "s
         Detector setting (:data:`~sciood.domains.gw.catalogue.VARIANTS`).
     out : path-like, optional
         Write the set there (sharded Parquet + manifest); an existing set there with the same
-        provenance is read back instead of regenerated.
+        provenance (arguments, library versions, hash of this package's code) is read back
+        instead of regenerated.
     settings : GWSettings, optional
         Sample rate and window length.
 
@@ -223,7 +235,8 @@ def generate_gw(process: str, n_events: int, *, seed: int = 0, variant: str = "s
         raise DataError(f"seed must be a non-negative integer, got {seed!r}")
     provenance = {"generator": "sciood.domains.gw", "process": process, "n_events": n_events,
                   "seed": seed, "variant": variant, "psd": var.psd,
-                  "settings": asdict(settings), "versions": _versions()}
+                  "settings": asdict(settings), "versions": _versions(),
+                  "code": _code_hash()}
     if out is not None:
         cached = _read_cached(Path(out), provenance)
         if cached is not None:
