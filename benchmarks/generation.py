@@ -119,14 +119,14 @@ def print_stages(events: int) -> None:
 
 
 def workers_speedup(events: int) -> tuple[float, float]:
-    import sciood
+    from sciood.generate.run import generate
 
     times = []
     for w in (1, 2):
         with tempfile.TemporaryDirectory() as d:
             t0 = time.perf_counter()
-            sciood.generate("wprime_wz", events, seed=3, out=Path(d) / "x",
-                            shard_size=events // 4, workers=w)
+            generate("wprime_wz", events, seed=3, out=Path(d) / "x",
+                     shard_size=events // 4, workers=w)
             times.append(time.perf_counter() - t0)
     return times[0], times[1]
 
@@ -274,7 +274,7 @@ def cost_runs(events: int, powers: tuple[float, ...], mpi: bool, seed: int = 11
 
     CPU time is this process's (workers = 1, in-process), so it covers Pythia and our stages.
     """
-    import sciood
+    from sciood.generate.run import generate
 
     out = []
     with tempfile.TemporaryDirectory() as d:
@@ -289,8 +289,8 @@ def cost_runs(events: int, powers: tuple[float, ...], mpi: bool, seed: int = 11
                 kwargs = {"process_file": pf}
                 name = f"qcd_bias{tag}"
             t0 = time.process_time()
-            es = sciood.generate(name, events, seed=seed, out=Path(d) / name, mpi=mpi,
-                                 shard_size=events, keep_constituents=False, **kwargs)
+            es = generate(name, events, seed=seed, out=Path(d) / name, mpi=mpi,
+                          shard_size=events, keep_constituents=False, **kwargs)
             cpu = time.process_time() - t0
             w = es.weights
             out.append({"scheme": "catalogue slices" if power is None else

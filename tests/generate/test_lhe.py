@@ -23,7 +23,7 @@ def write_lhe(path: Path, n: int, *, idwtup: int = 3, xsec_pb: float = 2.0, seed
     lines = ['<LesHouchesEvents version="1.0">', "<header>", "written by test_lhe", "</header>",
              "<init>", f" 2212 2212 6500 6500 0 0 0 0 {idwtup} 1",
              f" {xsec_pb:.6e} {0.01 * xsec_pb:.6e} {xsec_pb:.6e} 1", "</init>"]
-    weights = []
+    weights: list[float] = []
     while len(weights) < n:
         pt, (y3, y4), phi = rng.uniform(1300, 1600), rng.uniform(-1, 1, 2), rng.uniform(0, 6.28)
         x1 = pt * (np.exp(y3) + np.exp(y4)) / SQRT_S
