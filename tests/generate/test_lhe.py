@@ -94,6 +94,9 @@ def test_cli_lhe(tmp_path):
                                    "--no-mpi", "--quiet"])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "o" / "manifest.json").is_file()
+    res = CliRunner().invoke(app, ["info", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert "sha256" in res.output and "sqrt_s_gev" in res.output  # the file's provenance
     res = CliRunner().invoke(app, ["generate", "qcd", "--lhe", str(lhe), "--out",
                                    str(tmp_path / "o2")])
     assert res.exit_code != 0 and "either" in res.output

@@ -194,5 +194,5 @@ def info(path: Annotated[Path, typer.Argument(help="Dataset directory.")]) -> No
         fail(exc)
     _print_summary(es, title=str(path))
     prov = es.provenance
-    out_console.print({k: prov.get(k) for k in ("process", "variant", "seed", "mpi", "versions")
-                       if k in prov})
+    keys = ("process", "variant", "seed", "mpi", "sqrt_s_gev", "lhe", "code_version", "versions")
+    out_console.print({k: prov.get(k) for k in keys if k in prov})
