@@ -8,6 +8,10 @@ An :class:`EventSet` is a columnar table (a :class:`pyarrow.Table`) with
   negative Monte-Carlo weights are legal;
 * observables (e.g. ``mjj``) — the variables a search is performed in;
 * features — numeric per-event columns (expert high-level features);
+* optional per-event columns that are neither features nor observables, e.g. ``lead_pt``,
+  ``pthat`` and, for generated samples, the isolated leptons / photons, MET and per-jet truth
+  labels (``n_electrons``, ``met``, ``truth_j1``, ...; ``sciood.reco.features.EVENT_COLUMNS``,
+  docs/reconstruction.md) — sets written before those columns existed read as before;
 * optional jagged constituents, one list column per jet and coordinate:
   ``j1_const_pt``, ``j1_const_eta``, ``j1_const_phi`` (and ``j2_…``), pT-ordered;
 * ``provenance`` — a JSON-able dict (generator versions, settings, seed, detector card,
