@@ -120,3 +120,15 @@ def test_missing_or_garbled_file_is_refused(tmp_path, mutate, match):
     with pytest.raises(DataError, match=match):
         generate_lhe(lhe, out=tmp_path / "d")
     assert not (tmp_path / "d").exists()
+
+
+def test_gzipped_file(tmp_path):
+    import gzip
+
+    plain = tmp_path / "g.lhe"
+    write_lhe(plain, 10)
+    packed = tmp_path / "g.lhe.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert read_lhe_header(packed).n_events == 10
+    es = generate_lhe(packed, out=tmp_path / "d", mpi=False)
+    assert es.provenance["slices"][0]["n_generated"] == 10 and len(es) > 0
