@@ -195,3 +195,22 @@ def test_isolation_excludes_the_given_particles():
     iso = relative_isolation(counts, pt, eta, phi, np.array([0, 1]), cone=0.3, pt_min=0.5,
                              exclude=np.array([True, True, False]))
     np.testing.assert_allclose(iso, [5.0 / 100.0, 5.0 / 80.0])
+
+
+def test_event_columns_round_trip_through_the_store(wjets, tmp_path):
+    import pyarrow as pa
+
+    from sciood.data.eventset import EventSet
+    from sciood.reco.features import EVENT_COLUMNS, FEATURES
+
+    cols = {k: np.concatenate([n.columns[k] for *_, n in wjets if len(n.selected)])
+            for k in ("mjj", *FEATURES, *EVENT_COLUMNS)}
+    n = len(cols["mjj"])
+    table = pa.table({"label": ["wjets"] * n, "is_signal": np.zeros(n, bool),
+                      "weight": np.ones(n), **cols})
+    es = EventSet(table, observables=["mjj"], features=list(FEATURES))
+    back = EventSet.read(es.write(tmp_path / "ds"))
+    assert back.features == tuple(FEATURES)  # the new columns are not features
+    for k in EVENT_COLUMNS:
+        np.testing.assert_array_equal(back.column(k), cols[k])
+    assert back.table.schema.field("truth_j1").type == pa.int32()
