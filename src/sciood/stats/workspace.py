@@ -8,7 +8,7 @@ once); :func:`signal_window` the bins holding a fraction of the signal.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,86 @@ def _hist(name: str, values: ArrayLike | None, n_bins: int | None = None) -> NDA
     return arr
 
 
+#: modifier types accepted by ``extra_modifiers`` (histosys and shapesys carry per-bin data)
+_EXTRA_TYPES = ("normsys", "histosys", "shapesys")
+_SAMPLES = ("signal", "background")
+
+
+def _check_extra(
+    extra: Sequence[tuple[str, Mapping[str, Any]]], n: int
+) -> list[tuple[str, dict[str, Any]]]:
+    """Validate ``(sample, pyhf modifier)`` pairs; return JSON-ready copies."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    for k, item in enumerate(extra):
+        if not (isinstance(item, tuple | list) and len(item) == 2):
+            raise DataError(
+                f"extra_modifiers[{k}] must be a (sample, modifier) pair, e.g. "
+                "('signal', {'name': 'eff', 'type': 'normsys', 'data': {'hi': 1.1, 'lo': 0.9}})"
+            )
+        sample, mod = item
+        if sample not in _SAMPLES:
+            raise DataError(f"extra_modifiers[{k}] names sample {sample!r}; use one of {_SAMPLES}")
+        name, kind = mod.get("name"), mod.get("type")
+        if not isinstance(name, str) or not name or name == "mu":
+            raise DataError(f"extra_modifiers[{k}] needs a non-empty name other than 'mu'")
+        if kind not in _EXTRA_TYPES:
+            raise DataError(
+                f"extra_modifiers[{k}] ({name!r}) has type {kind!r}; use one of {_EXTRA_TYPES}"
+            )
+        data = mod.get("data")
+        what = f"extra modifier {name!r} ({kind}) on the {sample}"
+        if kind == "normsys":
+            if not isinstance(data, Mapping) or set(data) != {"hi", "lo"}:
+                raise DataError(f"{what}: data must be {{'hi': factor, 'lo': factor}}")
+            hi, lo = float(data["hi"]), float(data["lo"])
+            if not (np.isfinite(hi) and np.isfinite(lo) and hi > 0.0 and lo > 0.0):
+                raise DataError(f"{what}: hi = {hi}, lo = {lo} must be finite and > 0")
+            clean: Any = {"hi": hi, "lo": lo}
+        elif kind == "histosys":
+            if not isinstance(data, Mapping) or set(data) != {"hi_data", "lo_data"}:
+                raise DataError(f"{what}: data must be {{'hi_data': bins, 'lo_data': bins}}")
+            clean = {key: _hist(f"{what} {key}", data[key], n).tolist() for key in data}
+            if min(min(clean["hi_data"]), min(clean["lo_data"])) < 0.0:
+                raise DataError(f"{what}: templates must be >= 0")
+        else:
+            arr = _hist(f"{what} data", data, n)
+            if np.any(arr < 0.0):
+                raise DataError(f"{what}: uncertainties must be >= 0")
+            clean = arr.tolist()
+        out.append((sample, {"name": name, "type": kind, "data": clean}))
+    return out
+
+
+def _add_extra(
+    mods: dict[str, list[dict[str, Any]]], extra: list[tuple[str, dict[str, Any]]]
+) -> None:
+    """Append validated extra modifiers; a (name, type) already on a sample is refused."""
+    for sample, mod in extra:
+        taken = {(m["name"], m["type"]) for m in mods[sample]}
+        if (mod["name"], mod["type"]) in taken:
+            raise DataError(
+                f"the {sample} already has a {mod['type']} named {mod['name']!r} (e.g. from "
+                "jes_up/jes_down); pass the variation once, or rename the extra modifier"
+            )
+        mods[sample].append(mod)
+
+
+def _restrict_extra(
+    extra: Sequence[tuple[str, Mapping[str, Any]]], mask: NDArray[np.bool_]
+) -> list[tuple[str, dict[str, Any]]]:
+    """The extra modifiers restricted to the bins of ``mask`` (per-bin data sliced)."""
+    checked = _check_extra(extra, mask.size)
+    out: list[tuple[str, dict[str, Any]]] = []
+    for sample, mod in checked:
+        data = mod["data"]
+        if mod["type"] == "histosys":
+            data = {k: np.asarray(v)[mask].tolist() for k, v in data.items()}
+        elif mod["type"] == "shapesys":
+            data = np.asarray(data)[mask].tolist()
+        out.append((sample, {**mod, "data": data}))
+    return out
+
+
 def build_workspace(
     signal: ArrayLike,
     background: ArrayLike,
@@ -44,6 +124,7 @@ def build_workspace(
     signal_sumw2: ArrayLike | None = None,
     jes_up: tuple[ArrayLike, ArrayLike] | None = None,
     jes_down: tuple[ArrayLike, ArrayLike] | None = None,
+    extra_modifiers: Sequence[tuple[str, Mapping[str, Any]]] = (),
     channel: str = "mjj",
 ) -> dict[str, Any]:
     """Build the pyhf JSON workspace of a binned signal-strength measurement.
@@ -66,6 +147,14 @@ def build_workspace(
         Sums of squared weights per bin; enable ``staterror``.
     jes_up, jes_down : (signal, background) pair of arrays, optional
         Templates with the jet energy scale shifted up / down (both or neither).
+    extra_modifiers : sequence of (sample, modifier) pairs
+        Further pyhf modifiers, ``sample`` one of ``"signal"``, ``"background"`` and
+        ``modifier`` a pyhf dict of type ``normsys`` (``data={"hi": f, "lo": f}``),
+        ``histosys`` (``data={"hi_data": bins, "lo_data": bins}``) or ``shapesys``
+        (``data=bins``); e.g. the detector nuisances of
+        :mod:`sciood.stats.detector_nuisances`.  A modifier named like another one
+        (``"jes"``) shares its nuisance parameter (correlated); the same name *and* type
+        twice on one sample is refused.
     channel : str
         Channel name.
 
@@ -73,6 +162,13 @@ def build_workspace(
     -------
     dict
         A pyhf workspace specification (JSON-serialisable).
+
+    Examples
+    --------
+    >>> spec = build_workspace([2.0, 5.0], [50.0, 40.0], extra_modifiers=[
+    ...     ("signal", {"name": "eff", "type": "normsys", "data": {"hi": 1.1, "lo": 0.9}})])
+    >>> [m["name"] for m in spec["channels"][0]["samples"][0]["modifiers"]]
+    ['mu', 'eff']
     """
     bkg = _hist("background", background)
     n = bkg.size
@@ -90,6 +186,7 @@ def build_workspace(
         raise DataError("observed counts must be >= 0")
     if (jes_up is None) != (jes_down is None):
         raise DataError("pass both jes_up and jes_down (signal, background) templates, or neither")
+    extra = _check_extra(extra_modifiers, n)
 
     sig_mods: list[dict[str, Any]] = [{"name": "mu", "type": "normfactor", "data": None}]
     bkg_mods: list[dict[str, Any]] = []
@@ -122,6 +219,7 @@ def build_workspace(
                     },
                 }
             )
+    _add_extra({"signal": sig_mods, "background": bkg_mods}, extra)
     return {
         "channels": [
             {
@@ -184,6 +282,7 @@ def fit_workspace(
     signal_sumw2: ArrayLike | None = None,
     jes_up: tuple[ArrayLike, ArrayLike] | None = None,
     jes_down: tuple[ArrayLike, ArrayLike] | None = None,
+    extra_modifiers: Sequence[tuple[str, Mapping[str, Any]]] = (),
     fraction: float = 0.95,
 ) -> dict[str, Any]:
     """A pyhf workspace of a fitted spectrum that uses every event once.
@@ -203,8 +302,9 @@ def fit_workspace(
         The fit whose histogram (edges, counts, mask, function) is used.
     observed : array-like, shape (n_bins,), optional
         Counts replacing the fit's histogram.
-    signal_sumw2, jes_up, jes_down
-        As in :func:`build_workspace`, per bin of the full histogram.
+    signal_sumw2, jes_up, jes_down, extra_modifiers
+        As in :func:`build_workspace`, per bin of the full histogram (per-bin modifier
+        data are restricted to the signal region here).
     fraction : float
         Signal fraction defining the signal region.
 
@@ -220,6 +320,7 @@ def fit_workspace(
     """
     sig = _hist("signal", signal, fit.counts.size)
     win = signal_window(sig, fraction)
+    extra = _restrict_extra(extra_modifiers, win)
     counts = fit.counts if observed is None else _hist("observed", observed, fit.counts.size)
     w2 = fit.sumw2 if observed is None else scale_factors(fit.counts, fit.sumw2) * counts
     side = fit_spectrum(
@@ -252,4 +353,5 @@ def fit_workspace(
         signal_sumw2=None if signal_sumw2 is None else _hist("signal_sumw2", signal_sumw2)[win],
         jes_up=cut(jes_up),
         jes_down=cut(jes_down),
+        extra_modifiers=extra,
     )
