@@ -70,11 +70,12 @@ _PT_SLICES = (
     Slice(("PhaseSpace:pTHatMin = 1500.",), 0.2),
 )
 # p̂T slices for tt̄, W + jet, Z + jet: > 1 TeV (slice 0, unchanged, so its shard seeds are the
-# same as before) plus 700 < p̂T < 1000 GeV (slice 1). Measured (benchmarks/generation.py
-# --plateau, MPI off): 700–1000 GeV adds 11.6 ± 2.4 % (tt̄), 12.5 ± 2.0 % (W + jet) of the
-# selected σ·ε of p̂T > 1 TeV; below 700 GeV W + jet adds nothing measurable (0 of 12 000
-# generated in 500–700), while tt̄ adds another 11.9 ± 4.0 % (Pythia's power shower: ISR of
-# a tt̄ pair starts at the kinematic limit), which is not generated (see docs/generation.md).
+# same as before) plus 700 < p̂T < 1000 GeV (slice 1). Measured (benchmarks/generation.py,
+# plateau tables, MPI off / on): 700–1000 GeV adds 11.6 ± 2.4 / 12.4 ± 2.5 % (tt̄),
+# 12.5 ± 2.0 / 7.4 ± 1.5 % (W + jet), 10.3 ± 1.8 / 10.9 ± 1.8 % (Z + jet) of the selected σ·ε
+# of p̂T > 1 TeV; 500–700 GeV adds < 1 % for W/Z + jet (≤ 1 of 12 000 selected), while tt̄ adds
+# another ≈ 11 % (Pythia's power shower: ISR of a tt̄ pair starts at the kinematic limit),
+# which is not generated (see docs/generation.md).
 # The low slice selects < 1 % of its events, so it gets 3 % of the selected events (near the
 # cost-optimal share s_k·√ε_k); its weights are ≈ 4× the others'.
 _PT_LOW_EDGE = 700.0
