@@ -3,7 +3,8 @@
 Options per detector (``ae``, ``vae``, ``flow``): plain; ``invariance="adversarial"``
 (λ = 1, 10); ``invariance="irm"`` (λ = 10, 100); ``nuisance_param`` (the JES shift ν as a
 conditioning input, ν = 0 / +1 / −1 for sim / JES up / JES down), scored profiled (min over
-the training ν) and marginalised (Gaussian prior of width 1 over them) — one fit, two scores.
+the ν grid) and marginalised (Gaussian prior of width 1 over it), on the training ν and on
+ν ∈ [−2, 2] in steps of 0.5 — one fit, four scores.
 
 Protocol (honest transfer: the environments used in training never include ``data``):
 
@@ -55,6 +56,11 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("irm λ=100", {"invariance": "irm", "invariance_strength": 100.0}),
     ("nuisance_param", {}),
 )
+#: nuisance_param scorings of one fit: (inference, ν grid); None = the training ν (−1, 0, 1);
+#: the wide grid (±2σ in steps of 0.5) also reaches the data's JES shift (+1.5σ)
+SCORINGS: tuple[tuple[str, list[float] | None], ...] = (
+    ("profile", None), ("marginal", None),
+    ("profile", [x / 2 for x in range(-4, 5)]), ("marginal", [x / 2 for x in range(-4, 5)]))
 EFFS = (1e-2, 1e-1, 3e-1)
 N_BOOT = 200
 BOOT_SEED = 2026
@@ -161,10 +167,11 @@ def run(data: Path, feats: str, epochs: int, seeds: list[int]) -> list[dict[str,
             per: dict[str, list[dict[str, Any]]] = {}
             for sd in seeds:
                 det = fit(name, label, extra, sd, epochs, X_train, env)
-                for mode in (("profile", "marginal") if label == "nuisance_param" else ("",)):
-                    if mode:
-                        det.inference = mode  # scoring only: the same fitted network
-                    per.setdefault(f"{label} {mode}".strip(), []).append(
+                for mode, grid in (SCORINGS if label == "nuisance_param" else (("", None),)):
+                    if mode:  # scoring only: the same fitted network
+                        det.inference, det.grid = mode, grid
+                    tag = " ν∈[-2,2]" if grid else ""
+                    per.setdefault(f"{label} {mode}{tag}".strip(), []).append(
                         evaluate(det.score, bg_sim, bg_data, signals, sd))
             sec = (time.time() - t0) / len(per)
             for opt, results in per.items():
