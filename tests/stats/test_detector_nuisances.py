@@ -182,3 +182,14 @@ def test_fit_workspace_restricts_the_modifiers_to_the_signal_region() -> None:
 def test_bad_input_is_refused_with_a_clear_message(call, error, match) -> None:
     with pytest.raises(error, match=match):
         call()
+
+
+def test_correlated_background_spread_reproduces_the_member_covariance() -> None:
+    es = np.array([0.30, 0.36, 0.27, 0.33, 0.24])
+    eb = np.array([0.101, 0.104, 0.097, 0.099, 0.099])
+    mods = spread_modifiers(es, eb)
+    shared, own = mods[1][1]["data"]["hi"] - 1.0, mods[2][1]["data"]["hi"] - 1.0
+    assert shared > 0.0  # a looser member passes more of both
+    rel_b = eb.std(ddof=1) / eb.mean()
+    assert shared**2 + own**2 == pytest.approx(rel_b**2)
+    assert shared == pytest.approx(np.corrcoef(es, eb)[0, 1] * rel_b)

@@ -128,7 +128,8 @@ def _normsys(name: str, rel: float, what: str) -> dict[str, Any]:
             f"{what}: relative spread {abs(rel):.2f} >= 1 cannot be a normsys (the down "
             "variation would be <= 0); use more members or a looser cut"
         )
-    return {"name": name, "type": "normsys", "data": {"hi": 1.0 + rel, "lo": 1.0 - rel}}
+    return {"name": name, "type": "normsys",
+            "data": {"hi": float(1.0 + rel), "lo": float(1.0 - rel)}}
 
 
 def spread_modifiers(
