@@ -215,6 +215,44 @@ def print_plateau(process: str, rows: list[tuple[str, float, float, int, int, An
               f"+{100 * gain:.1f} ± {100 * err:.1f} %")
 
 
+#: Lowest generated p̂T edge of each background in the catalogue (the old one was 1 TeV).
+CATALOGUE_EDGE = {"qcd": 800.0, "ttbar": 700.0, "wjets": 700.0, "zjets": 700.0}
+
+
+def plateau_figure(all_rows: dict[str, list[tuple[str, float, float, int, int, Any]]],
+                   path: Path) -> None:
+    """dσ·ε/dp̂T of the selected events per background, slices stitched, edges marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(all_rows), figsize=(4.2 * len(all_rows), 3.6),
+                             squeeze=False)
+    bins = np.arange(500.0, 2525.0, 50.0)
+    for ax, (process, rows) in zip(axes[0], all_rows.items(), strict=True):
+        h, v = np.zeros(len(bins) - 1), np.zeros(len(bins) - 1)
+        for *_, r in rows:
+            w = r["weight"] * r["sigma_fb"] / r["weight"].sum()
+            sel = r["selected"]
+            h += np.histogram(r["pthat"][sel], bins, weights=w[sel])[0]
+            v += np.histogram(r["pthat"][sel], bins, weights=w[sel] ** 2)[0]
+        width = np.diff(bins)
+        ax.errorbar(0.5 * (bins[1:] + bins[:-1]), h / width, yerr=np.sqrt(v) / width,
+                    fmt="o", ms=3, color="k")
+        ax.axvline(1000.0, ls=":", color="grey", label="old lowest edge")
+        ax.axvline(CATALOGUE_EDGE.get(process, 1000.0), ls="--", color="C3",
+                   label="catalogue lowest edge")
+        ax.set_yscale("log")
+        ax.set_title(f"{process}: selected σ·ε (lead jet > 1.2 TeV)")
+        ax.set_xlabel("generator p̂T [GeV]")
+        ax.set_ylabel("dσ·ε / dp̂T [fb / GeV]")
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def bias_settings(power: float, ref: float = 1000.0) -> tuple[str, ...]:
     """Pythia lines for p̂T-biased sampling: density × (p̂T/ref)^power, weight × inverse."""
     return ("PhaseSpace:bias2Selection = on", f"PhaseSpace:bias2SelectionPow = {power:g}",
@@ -343,6 +381,8 @@ def main() -> None:
     ap.add_argument("--plateau-scale", type=float, default=None,
                     help="Generated events per plateau slice ÷ the built-in numbers "
                          "(default --events / 1000).")
+    ap.add_argument("--plateau-figure", type=Path, default=None,
+                    help="Save the dσ·ε/dp̂T plot of every plateau process to this PNG.")
     ap.add_argument("--cost", action="store_true",
                     help="QCD cost: catalogue slices vs biased sampling (real generate runs)")
     ap.add_argument("--cost-events", type=int, default=500)
@@ -360,8 +400,10 @@ def main() -> None:
         scale = args.plateau_scale or args.events / 1000
         print("\n## Trigger plateau: selected cross-section by generator p̂T slice "
               f"(MPI {'on' if args.plateau_mpi else 'off'})")
+        all_rows = {}
         for process in args.plateau_processes.split(","):
             rows = plateau(process, scale, args.plateau_mpi)
+            all_rows[process] = rows
             print_plateau(process, rows)
             if process == "qcd":
                 print("\nPredicted QCD cost from these records (CPU ms, Pythia + ours):\n")
@@ -369,6 +411,8 @@ def main() -> None:
                 for scheme, a, b in predicted_cost(rows[1:], (0.1, 0.7, 0.2),
                                                    (0.0, 2.0, 3.0, 4.0, 5.0, 6.0, *powers)):
                     print(f"| {scheme} | {a:.1f} | {b:.1f} |")
+        if args.plateau_figure is not None:
+            plateau_figure(all_rows, args.plateau_figure)
     if args.cost:
         print_cost(cost_runs(args.cost_events, powers, mpi=True))
 
