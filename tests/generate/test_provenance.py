@@ -11,7 +11,6 @@ from sciood.generate.catalogue import CATALOGUE
 from sciood.generate.provenance import code_version, jet_parameters, sqrt_s
 from sciood.generate.pythia import PythiaSource
 
-
 HARD_QCD = """
 [[process]]
 name = "hard_qcd"
