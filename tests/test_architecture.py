@@ -27,7 +27,7 @@ LAYERS: dict[str, int] = {
     "distributed": 2,
     "reco": 3,
     "data": 4,
-    "generate": 5, "represent": 5,
+    "generate": 5, "represent": 5, "domains": 5,
     "metrics": 6,
     "plot": 7,
     "detectors": 8, "stats": 8,

@@ -17,7 +17,10 @@ __all__ = ["NAME_MAX", "NAME_PATTERN", "LaxPath", "Variant", "check_path_name"]
 
 
 #: Detector-card variants a run can generate (see :mod:`sciood.generate.detector`).
-Variant = Literal["sim", "data", "sim_jes_up", "sim_jes_down"]
+Variant = Literal[
+    "sim", "data", "sim_jes_up", "sim_jes_down", "sim_jer_up", "sim_jms_up", "sim_jms_down",
+    "sim_jmr_up",
+]
 
 
 #: Detectors whose ``y`` is not available in a pipeline run.

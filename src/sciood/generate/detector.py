@@ -56,9 +56,8 @@ from sciood.generate.pythia import FinalState
 from sciood.reco.event import JET_RESPONSE_RANKS, JetResponse, Reconstructed
 from sciood.reco.objects import ELECTRON, MUON, PHOTON, EventObjects, missing_pt, relative_isolation
 
-# JER_SIGMA, JMS_SIGMA, JMR_SIGMA are public too; __all__ is locked by
-# tests/generate/test_reexports.py (the lead adds them there and here together)
-__all__ = ["CARDS", "VARIANT_TUNES", "DetectorCard", "Reconstructed", "get_card", "simulate"]
+__all__ = ["CARDS", "JER_SIGMA", "JMR_SIGMA", "JMS_SIGMA", "VARIANT_TUNES", "DetectorCard",
+           "Reconstructed", "get_card", "simulate"]
 
 ELECTROMAGNETIC = (11, 22)  # |pid| depositing in the ECAL
 
