@@ -41,6 +41,10 @@ PUBLIC = {
                               "sample_observable", "sideband_masks"],
     "sciood.detectors.uncertainty": ["Ensemble", "MCDropout", "member_seeds"],
     "sciood.detectors.perjet": ["AGGREGATES", "JetPValue", "PerJet"],
+    "sciood.detectors.invariance": ["METHODS", "Invariance", "InvariancePenalty",
+                                    "check_environment", "environment_drift", "environments",
+                                    "grad_reverse"],
+    "sciood.detectors.parameterised": ["BASES", "NuisanceParameterised", "nuisance_of"],
     "sciood.scoring": ["DEFAULT_BATCH_SIZE", "needed_columns", "score_events", "score_store"],
 }
 

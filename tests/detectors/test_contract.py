@@ -56,7 +56,7 @@ FAST: dict[str, dict[str, Any]] = {
 EXPECTED = {
     "ae", "vae", "flow", "svdd", "supervised", "oe_vae", "msp", "energy", "set_ae",
     "image_ae", "iforest", "knn", "gmm", "mahalanobis", "ensemble", "mc_dropout", "per_jet",
-    "cwola", "idealized", "cathode", "anode",
+    "cwola", "idealized", "cathode", "anode", "lacathode", "nuisance_param",
     "pyod:COPOD", "pyod:ECOD", "pyod:IForest", "pyod:KNN",
 }
 

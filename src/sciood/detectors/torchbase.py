@@ -236,7 +236,8 @@ class TorchDetector(Detector):
         environment : array-like of int, shape ``(n,)``, optional
             Environment of each training event (e.g. 0 = ``sim``, 1 = JES up, 2 = JES down);
             required when ``invariance`` is set, refused otherwise.  EventSets carry no
-            environment label, so it is always passed explicitly.
+            per-event environment label: build the labels from samples of different variants
+            with :func:`sciood.detectors.invariance.environments`.
         """
         from sciood.detectors.invariance import check_environment
 
