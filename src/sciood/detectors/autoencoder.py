@@ -32,14 +32,15 @@ import torch
 from torch import nn
 
 from sciood.detectors.invariance import Invariance
-from sciood.detectors.nets import CNNDecoder, CNNEncoder, SetEncoder, mlp, split_set
-from sciood.detectors.part import ParticleTransformerEncoder
+from sciood.detectors.nets import CNNDecoder, CNNEncoder, mlp, split_set
+from sciood.detectors.part import SET_ENCODERS, SetEncoderKind, set_encoder, set_score_block
 from sciood.detectors.registry import register
 from sciood.detectors.torchbase import TorchDetector
 from sciood.errors import ConfigError
 from sciood.represent.sets import DEFAULT_MAX_PARTICLES, N_SET_CHANNELS
 
-__all__ = ["VAE", "Autoencoder", "ImageAutoencoder", "JetLevel", "SetAutoencoder"]
+__all__ = ["VAE", "Autoencoder", "ImageAutoencoder", "JetLevel", "SetAutoencoder",
+           "check_set_encoder"]
 
 Decor = Literal["disco", "adversarial"] | None
 
@@ -250,23 +251,24 @@ class JetLevel(TorchDetector):
 
 
 class _SetAENet(nn.Module):
-    def __init__(self, m: int, latent: int, hidden: int, kind: Any, heads: int, layers: int,
+    def __init__(self, m: int, latent: int, hidden: int, kind: str, heads: int, layers: int,
                  dropout: float) -> None:
         super().__init__()
         self.m = m
-        self.encoder: nn.Module
-        if kind == "part":
-            self.encoder = ParticleTransformerEncoder(3, latent, hidden=hidden, heads=heads,
-                                                      layers=layers, dropout=dropout)
-        else:
-            self.encoder = SetEncoder(3, latent, hidden=hidden, kind=kind, heads=heads,
-                                      layers=layers, dropout=dropout)
+        self.encoder = set_encoder(kind, latent, hidden=hidden, heads=heads, layers=layers,
+                                   dropout=dropout)
         self.decoder = mlp(latent, [hidden, hidden], m * 3, dropout=dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         feats, mask = split_set(x)
         rec = self.decoder(self.encoder(feats, mask)).reshape(-1, self.m, 3)
         return chamfer(feats, mask, rec)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Encoder output of jets ``(B, m, 4) -> (B, latent)``."""
+        feats, mask = split_set(x)
+        out: torch.Tensor = self.encoder(feats, mask)
+        return out
 
 
 def chamfer(real: torch.Tensor, mask: torch.Tensor, rec: torch.Tensor) -> torch.Tensor:
@@ -290,21 +292,29 @@ def chamfer(real: torch.Tensor, mask: torch.Tensor, rec: torch.Tensor) -> torch.
 class SetAutoencoder(JetLevel):
     """Permutation-invariant set autoencoder on jet constituents (representation ``sets``).
 
-    Encoder: :class:`~sciood.detectors.nets.SetEncoder` (``encoder="deepsets"`` or
-    ``"transformer"``) or the ParT-style
-    :class:`~sciood.detectors.part.ParticleTransformerEncoder` with pairwise interaction
-    features (``encoder="part"``); ``max_particles`` (default 100) is the cap per jet and
-    is saved with the model's parameters; decoder: MLP to ``max_particles`` points; loss:
-    masked Chamfer distance, which does not depend on the order of particles.  Per-jet score = that
-    distance; event score = ``aggregate`` over the two jets (default max).
+    Encoder (``encoder=``, built by :func:`~sciood.detectors.part.set_encoder`):
+    ``"deepsets"`` or ``"transformer"`` (:class:`~sciood.detectors.nets.SetEncoder`),
+    ``"part"`` (:class:`~sciood.detectors.part.ParticleTransformerEncoder`, attention biased
+    by pairwise ΔR, k_T, z, m²) or ``"lorentz"``
+    (:class:`~sciood.detectors.lorentz.LorentzEncoder`, Minkowski inner products only, so
+    the latent code is Lorentz-invariant; the reconstruction target stays the jet-frame
+    set, so the score is not).  ``max_particles`` (default 100) is the cap per jet and is
+    saved with the model's parameters; decoder: MLP to ``max_particles`` points; loss:
+    masked Chamfer distance, which does not depend on the order of particles.  Per-jet
+    score = that distance; event score = ``aggregate`` over the two jets (default max).
+    Scoring runs in blocks of :func:`~sciood.detectors.part.set_score_block` events
+    (192 at 100 particles) to bound the memory of the ``m × m`` tensors.
     """
+
+    #: :meth:`latent` = the encoder output of each jet, shape ``(n, 2, latent)``
+    latent_space = True
 
     def __init__(
         self,
         *,
         seed: int = 0,
         max_particles: int = DEFAULT_MAX_PARTICLES,
-        encoder: Literal["deepsets", "transformer", "part"] = "deepsets",
+        encoder: SetEncoderKind = "deepsets",
         latent: int = 8,
         hidden: int = 64,
         heads: int = 4,
@@ -323,21 +333,44 @@ class SetAutoencoder(JetLevel):
     @classmethod
     def _check_params(cls, params: dict[str, Any]) -> None:
         super()._check_params(params)
-        if params["encoder"] in ("transformer", "part") and (
-                int(params["hidden"]) % int(params["heads"])):
-            raise ConfigError(f"set_ae: hidden={params['hidden']} must be divisible by "
-                              f"heads={params['heads']} for the transformer encoder")
+        check_set_encoder("set_ae", params["encoder"], params["hidden"], params["heads"])
+
+    @property
+    def score_batch_size(self) -> int:  # type: ignore[override]
+        """Events per scoring block: :func:`~sciood.detectors.part.set_score_block` of the
+        particle slots per jet (of the fitted input, else ``max_particles``)."""
+        shape = getattr(self, "_input_shape", None)
+        m = int(shape[-2]) if shape else int(self.max_particles)
+        return set_score_block(m)
 
     def _build(self) -> nn.Module:
         if self._input_shape[-1] != N_SET_CHANNELS:
             raise ConfigError(f"set_ae needs the 'sets' representation (last axis "
                               f"{N_SET_CHANNELS}), got per-event shape {self._input_shape}")
         return _SetAENet(int(self._input_shape[1]), _bottleneck(self), int(self.hidden),
-                         self.encoder, int(self.heads), int(self.layers), float(self.dropout))
+                         str(self.encoder), int(self.heads), int(self.layers),
+                         float(self.dropout))
 
     def _jet_loss(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:
         out: torch.Tensor = net(x)
         return out
+
+    def _batch_latent(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        if not isinstance(net, _SetAENet):
+            raise TypeError("set AE network expected")
+        b, j = x.shape[:2]
+        return net.embed(x.reshape(b * j, *x.shape[2:])).reshape(b, j, -1)
+
+
+def check_set_encoder(owner: str, encoder: Any, hidden: Any, heads: Any) -> None:
+    """Refuse an unknown set ``encoder`` or ``hidden`` not divisible by ``heads`` for an
+    attention encoder, with a :class:`ConfigError` naming ``owner`` and the fix."""
+    if encoder not in SET_ENCODERS:
+        raise ConfigError(f"{owner}: encoder must be one of {list(SET_ENCODERS)}, got "
+                          f"{encoder!r}")
+    if encoder in ("transformer", "part") and int(hidden) % int(heads):
+        raise ConfigError(f"{owner}: hidden={hidden} must be divisible by heads={heads} "
+                          f"for the {encoder} encoder")
 
 
 class _ImageAENet(nn.Module):

@@ -13,19 +13,44 @@ constituents as massless, so every quantity is in units of the jet pT:
 Pairs with a padded particle, and the diagonal, get all-zero features; padded keys are
 excluded from attention, so padded particles cannot change the output.  Pooling is a
 masked mean, so the output is invariant under any permutation of the real particles.
+
+This module also holds what every set-consuming head shares: :func:`set_encoder` builds
+any of the :data:`SET_ENCODERS` (Deep Sets and transformer from
+:mod:`sciood.detectors.nets`, this ParT encoder, the Lorentz-invariant encoder of
+:mod:`sciood.detectors.lorentz`), and :func:`set_score_block` sizes the scoring block of
+set models so that their ``m × m`` tensors (pair features, attention, the Chamfer distance)
+stay within :data:`PAIR_BUDGET` entries.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import torch
 from torch import nn
 
-from sciood.detectors.nets import mlp
+from sciood.detectors.inputs import SCORE_BLOCK
+from sciood.detectors.lorentz import LorentzEncoder
+from sciood.detectors.nets import SetEncoder, mlp
 from sciood.errors import ConfigError
 
-__all__ = ["N_PAIR_FEATURES", "PAIR_FEATURES", "ParticleTransformerEncoder", "pair_features"]
+__all__ = ["N_PAIR_FEATURES", "PAIR_BUDGET", "PAIR_FEATURES", "SET_ENCODERS",
+           "ParticleTransformerEncoder", "SetEncoderKind", "pair_features", "set_encoder",
+           "set_score_block"]
+
+#: Names accepted by :func:`set_encoder` (``encoder=`` of ``set_ae`` and the classifiers).
+SET_ENCODERS: tuple[str, ...] = ("deepsets", "transformer", "part", "lorentz")
+SetEncoderKind = Literal["deepsets", "transformer", "part", "lorentz"]
+#: Jet-pair entries (events × jets × m²) of one scoring block of a set model.  At the default
+#: cap of 100 particles and two jets this gives 192 events per block: scoring ``set_ae``
+#: with the ParT encoder in blocks of 3072 events peaked at ~9.4 GB of RAM
+#: (benchmarks/encoders.py measures the peak after the change).
+PAIR_BUDGET = 3_840_000
+#: Scoring blocks are multiples of this many rows (lcm of the GEMM micro-kernel heights 32
+#: and 48, see :data:`sciood.detectors.inputs.SCORE_BLOCK`), so no row ever falls into a
+#: kernel's remainder path and scores stay bit-identical whatever the batch.
+_BLOCK_UNIT = 96
 
 #: Channel order of :func:`pair_features`' last axis.
 PAIR_FEATURES: tuple[str, ...] = ("ln_dr", "ln_kt", "ln_z", "ln_m2")
@@ -137,3 +162,63 @@ class ParticleTransformerEncoder(nn.Module):
         pooled = (self.norm(h) * w).sum(1) / w.sum(1).clamp(min=1.0)
         out: torch.Tensor = self.rho(pooled)
         return out
+
+
+def set_encoder(kind: str, latent: int, *, hidden: int = 64, heads: int = 4, layers: int = 2,
+                dropout: float = 0.0) -> nn.Module:
+    """Build the set encoder ``kind`` (one of :data:`SET_ENCODERS`) on (z, Δη, Δφ) sets.
+
+    Parameters
+    ----------
+    kind : {"deepsets", "transformer", "part", "lorentz"}
+    latent : int
+        Output size.
+    hidden, heads, layers, dropout
+        Width, attention heads (transformer, part; ignored otherwise), blocks / message
+        passing layers (ignored by deepsets) and dropout.
+
+    Returns
+    -------
+    nn.Module
+        ``forward(x (B, m, 3), mask (B, m)) -> (B, latent)``, invariant under permutations of
+        the real particles.
+
+    Raises
+    ------
+    ConfigError
+        An unknown ``kind``, or ``hidden`` not divisible by ``heads`` for an attention encoder.
+    """
+    if kind == "part":
+        return ParticleTransformerEncoder(3, latent, hidden=hidden, heads=heads, layers=layers,
+                                          dropout=dropout)
+    if kind == "lorentz":
+        return LorentzEncoder(3, latent, hidden=hidden, layers=layers, dropout=dropout)
+    if kind in ("deepsets", "transformer"):
+        return SetEncoder(3, latent, hidden=hidden, kind=kind,  # type: ignore[arg-type]
+                          heads=heads, layers=layers, dropout=dropout)
+    raise ConfigError(f"encoder must be one of {list(SET_ENCODERS)}, got {kind!r}")
+
+
+def set_score_block(n_particles: int, n_jets: int = 2) -> int:
+    """Events per scoring block for sets of ``n_particles`` slots per jet.
+
+    The largest multiple of 96 rows with ``block × n_jets × n_particles² ≤``
+    :data:`PAIR_BUDGET`, clipped to ``[96, SCORE_BLOCK]``: 192 events at 100 particles,
+    2112 at 30, :data:`~sciood.detectors.inputs.SCORE_BLOCK` (3072) at 25 or fewer.  A
+    score does not depend on the block (every pass sees exactly ``block`` rows, see
+    :func:`~sciood.detectors.inputs.score_in_blocks`); the block only bounds memory.
+
+    Parameters
+    ----------
+    n_particles : int
+        Particle slots per jet (``max_particles``).
+    n_jets : int
+        Sets per event.
+
+    Returns
+    -------
+    int
+    """
+    per_event = max(1, int(n_jets)) * max(1, int(n_particles)) ** 2
+    units = PAIR_BUDGET // (per_event * _BLOCK_UNIT)
+    return int(min(SCORE_BLOCK, max(_BLOCK_UNIT, units * _BLOCK_UNIT)))
