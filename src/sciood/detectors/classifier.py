@@ -13,8 +13,12 @@
   (score ``−T · logsumexp(f / T)``, Liu et al. 2020).
 
 All take ``representation="hlf"`` (MLP backbone) or ``"sets"``: the two jets' particle
-sets are encoded by the shared :class:`~sciood.detectors.nets.SetEncoder` and the two
-embeddings concatenated before the head.
+sets are encoded by one shared set encoder (``encoder="deepsets"``, ``"transformer"``,
+``"part"`` or ``"lorentz"``, built by :func:`~sciood.detectors.part.set_encoder`, the same
+encoders as ``set_ae``) and the two embeddings concatenated before the head.  With
+``encoder="lorentz"`` the score is invariant under a Lorentz transformation of each jet's
+constituents.  Set inputs are scored in blocks of
+:func:`~sciood.detectors.part.set_score_block` events.
 
 Example
 -------
@@ -37,24 +41,25 @@ import numpy as np
 import torch
 from torch import nn
 
-from sciood.detectors.autoencoder import VAE, Decor
-from sciood.detectors.inputs import LabelKind
+from sciood.detectors.autoencoder import VAE, Decor, check_set_encoder
+from sciood.detectors.inputs import SCORE_BLOCK, LabelKind
 from sciood.detectors.invariance import Invariance
-from sciood.detectors.nets import SetEncoder, mlp, split_set
+from sciood.detectors.nets import mlp, split_set
+from sciood.detectors.part import SetEncoderKind, set_encoder, set_score_block
 from sciood.detectors.registry import register
 from sciood.detectors.torchbase import TorchDetector
 from sciood.errors import ConfigError, DataError
+from sciood.represent.sets import DEFAULT_MAX_PARTICLES
 
 __all__ = ["BackgroundClassifier", "EnergyScore", "MaxSoftmax", "OutlierExposureVAE",
            "Supervised", "backbone", "balanced_weights"]
 
 
 class _SetHead(nn.Module):
-    def __init__(self, n_jets: int, n_out: int, hidden: list[int], kind: Any,
+    def __init__(self, n_jets: int, n_out: int, hidden: list[int], kind: str,
                  latent: int, dropout: float) -> None:
         super().__init__()
-        self.encoder = SetEncoder(3, latent, hidden=max(hidden[0], 16), kind=kind,
-                                  dropout=dropout)
+        self.encoder = set_encoder(kind, latent, hidden=max(hidden[0], 16), dropout=dropout)
         self.head = mlp(n_jets * latent, hidden, n_out, dropout=dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -67,7 +72,11 @@ class _SetHead(nn.Module):
 
 def backbone(input_shape: tuple[int, ...], hidden: Sequence[int], n_out: int, *,
              encoder: str = "deepsets", dropout: float = 0.0) -> nn.Module:
-    """Classifier network for features ``(d,)`` or particle sets ``(2, m, 4)``."""
+    """Classifier network for features ``(d,)`` or particle sets ``(2, m, 4)``.
+
+    ``encoder`` (one of :data:`~sciood.detectors.part.SET_ENCODERS`) encodes each jet's set;
+    its width is ``max(hidden[0], 16)`` (4 attention heads, 2 layers).
+    """
     hid = [int(h) for h in hidden]
     if len(input_shape) == 1:
         return mlp(int(input_shape[0]), hid, n_out, dropout=dropout)
@@ -111,6 +120,22 @@ class _ClassifierBase(TorchDetector):
 
     def _uses_scaler(self) -> bool:
         return self.representation == "hlf"
+
+    @classmethod
+    def _check_params(cls, params: dict[str, Any]) -> None:
+        super()._check_params(params)
+        if "encoder" in params:
+            hidden = list(params.get("hidden") or [16])
+            check_set_encoder(str(cls.name), params["encoder"], max(int(hidden[0]), 16), 4)
+
+    @property
+    def score_batch_size(self) -> int:  # type: ignore[override]
+        """Events per scoring block: :func:`~sciood.detectors.part.set_score_block` for
+        particle sets ``(2, m, 4)``, else :data:`~sciood.detectors.inputs.SCORE_BLOCK`."""
+        shape = getattr(self, "_input_shape", None)
+        if shape and len(shape) == 3:
+            return set_score_block(int(shape[1]), int(shape[0]))
+        return SCORE_BLOCK
 
     @property
     def has_latent(self) -> bool:
@@ -167,8 +192,8 @@ class Supervised(_ClassifierBase):
         device: str | None = None,
         representation: str = "hlf",
         features: str | Sequence[str] | None = None,
-        max_particles: int = 30,
-        encoder: Literal["deepsets", "transformer"] = "deepsets",
+        max_particles: int = DEFAULT_MAX_PARTICLES,
+        encoder: SetEncoderKind = "deepsets",
         decorrelate: Decor = None,
         decor_strength: float = 10.0,
         invariance: Invariance = None,
@@ -224,8 +249,8 @@ class BackgroundClassifier(_ClassifierBase):
         device: str | None = None,
         representation: str = "hlf",
         features: str | Sequence[str] | None = None,
-        max_particles: int = 30,
-        encoder: Literal["deepsets", "transformer"] = "deepsets",
+        max_particles: int = DEFAULT_MAX_PARTICLES,
+        encoder: SetEncoderKind = "deepsets",
     ) -> None:
         self._store(locals())
 
