@@ -17,17 +17,16 @@ import sciood.stats
 PUBLIC: dict[str, list[str]] = {
     "sciood.stats": [
         'BackgroundFit', 'BrazilResult', 'BumpHunterResult', 'FunctionChoice',
-        'GlobalSignificance', 'HuntResult', 'HuntSettings', 'InjectionResult', 'LRTestResult',
-        'LimitResult',
+        'GlobalSignificance', 'HuntResult', 'HuntSettings', 'InjectionResult', 'JESResponse',
+        'LRScanResult', 'LRTestResult', 'LimitResult',
         'METHODS', 'MODELS', 'SculptingCheck', 'SpuriousSignal', 'brazil_band', 'brazil_figure',
         'build_workspace', 'bump_hunt', 'bumphunter_scan', 'counting_significance',
-        'cut_threshold_for_efficiency', 'default_range', 'dijet_function',
+        'cut_efficiencies', 'cut_threshold_for_efficiency', 'default_range', 'dijet_function',
         'exact_poisson_cls_limit', 'fit_background', 'fit_spectrum', 'fit_workspace',
-        'global_significance', 'gross_vitells_p', 'injection_scan', 'judge_sculpting',
-        'limit_from_workspace', 'log_bins', 'lr_test_statistic', 'observed_significance',
-        'p_to_z', 'select_function',
-        'signal_template', 'signal_window', 'spurious_signal', 'upcrossings', 'upper_limit',
-        'z_to_p',
+        'global_significance', 'gross_vitells_p', 'injection_scan', 'jes_response',
+        'judge_sculpting', 'limit_from_workspace', 'log_bins', 'lr_scan', 'lr_test_statistic',
+        'observed_significance', 'p_to_z', 'select_function', 'signal_template', 'signal_window',
+        'spread_modifiers', 'spurious_signal', 'upcrossings', 'upper_limit', 'z_to_p',
     ],
     "sciood.stats.bumphunt": [
         'BackgroundFit', 'HuntResult', 'HuntSettings', 'METHODS', 'bump_hunt',
@@ -70,7 +69,10 @@ PUBLIC: dict[str, list[str]] = {
     "sciood.stats.injection": ['BASELINE', 'InjectionResult', 'injection_scan'],
     "sciood.stats.spurious": ['SpuriousSignal', 'spurious_signal'],
     "sciood.stats.bumphunter": ['BumpHunterResult', 'bumphunter_scan'],
-    "sciood.stats.lr_statistic": ['LRTestResult', 'lr_test_statistic', 'null_distribution'],
+    "sciood.stats.lr_statistic": ['LRScanResult', 'LRTestResult', 'lr_scan', 'lr_test_statistic',
+                                  'null_distribution'],
+    "sciood.stats.detector_nuisances": ['JESResponse', 'cut_efficiencies', 'jes_response',
+                                        'spread_modifiers'],
     "sciood.stats.brazil": ['BrazilResult', 'brazil_band', 'brazil_figure'],
 }
 

@@ -46,6 +46,12 @@ from sciood.stats.background import (
 from sciood.stats.brazil import BrazilResult, brazil_band, brazil_figure
 from sciood.stats.bumphunt import METHODS, HuntResult, bump_hunt, cut_threshold_for_efficiency
 from sciood.stats.bumphunter import BumpHunterResult, bumphunter_scan
+from sciood.stats.detector_nuisances import (
+    JESResponse,
+    cut_efficiencies,
+    jes_response,
+    spread_modifiers,
+)
 from sciood.stats.injection import InjectionResult, injection_scan
 from sciood.stats.limits import (
     LimitResult,
@@ -56,7 +62,7 @@ from sciood.stats.limits import (
     signal_window,
     upper_limit,
 )
-from sciood.stats.lr_statistic import LRTestResult, lr_test_statistic
+from sciood.stats.lr_statistic import LRScanResult, LRTestResult, lr_scan, lr_test_statistic
 from sciood.stats.sculpting import SculptingCheck, judge_sculpting
 from sciood.stats.settings import HuntSettings
 from sciood.stats.significance import (
@@ -81,6 +87,8 @@ __all__ = [
     "HuntResult",
     "HuntSettings",
     "InjectionResult",
+    "JESResponse",
+    "LRScanResult",
     "LRTestResult",
     "LimitResult",
     "SculptingCheck",
@@ -91,6 +99,7 @@ __all__ = [
     "bump_hunt",
     "bumphunter_scan",
     "counting_significance",
+    "cut_efficiencies",
     "cut_threshold_for_efficiency",
     "default_range",
     "dijet_function",
@@ -101,15 +110,18 @@ __all__ = [
     "global_significance",
     "gross_vitells_p",
     "injection_scan",
+    "jes_response",
     "judge_sculpting",
     "limit_from_workspace",
     "log_bins",
+    "lr_scan",
     "lr_test_statistic",
     "observed_significance",
     "p_to_z",
     "select_function",
     "signal_template",
     "signal_window",
+    "spread_modifiers",
     "spurious_signal",
     "upcrossings",
     "upper_limit",
