@@ -45,6 +45,7 @@ from sciood.generate.process_model import Process, Slice
 from sciood.generate.provenance import build_manifest, dataset_hash
 from sciood.generate.shards import run_shard
 from sciood.io import check_writable, sha256_file
+from sciood.reco.features import EVENT_COLUMNS
 
 __all__ = ["LHEHeader", "generate_lhe", "read_lhe_header"]
 
@@ -291,7 +292,8 @@ def generate_lhe(
                 "header_sigma_fb": header.sigma_fb}
     body = {"process": proc.to_dict(), "lhe": lhe_info, "n_events": header.n_events,
             "seed": int(seed), "variant": variant, "mpi": mpi, "shard_size": header.n_events,
-            "keep_constituents": bool(keep_constituents), "schema_version": store.SCHEMA_VERSION}
+            "keep_constituents": bool(keep_constituents), "schema_version": store.SCHEMA_VERSION,
+            "detector_card": get_card(variant).to_dict(), "event_columns": list(EVENT_COLUMNS)}
     chash = dataset_hash(body)
     directory = Path(out)
     done = finished_dataset(directory, chash)

@@ -19,6 +19,7 @@ import numpy as np
 
 from sciood.errors import ConfigError, GenerationError, require
 from sciood.reco._stdout import captured_stdout
+from sciood.reco.truth import NEUTRINOS, TruthParticles, truth_from_record
 
 __all__ = ["FinalState", "PythiaSource", "captured_stdout", "check_settings", "pythia_messages",
            "pythia_version"]
@@ -180,6 +181,8 @@ class FinalState:
         Pythia's nominal event weight.
     pthat : ndarray, shape ``(n_events,)``
         Hard-process p̂T [GeV].
+    truth : TruthParticles, optional
+        Hard-process truth (W, Z, top, b-hadrons, true MET) of the same events.
     """
 
     counts: np.ndarray
@@ -191,6 +194,7 @@ class FinalState:
     pid: np.ndarray
     weight: np.ndarray
     pthat: np.ndarray
+    truth: TruthParticles | None = None
 
     def __len__(self) -> int:
         return len(self.counts)
@@ -279,10 +283,11 @@ class PythiaSource:
         info = batch.info
         weight = ak.to_numpy(info.weights[:, 0]).astype(np.float64)  # type: ignore[attr-defined]
         pthat = np.sqrt(ak.to_numpy(info.pT2Hat).astype(np.float64))  # type: ignore[attr-defined]
+        invisible = [*NEUTRINOS, *(u for u, v in self._visible.items() if not v)]
         return FinalState(
             counts=counts, px=mom["px"][visible], py=mom["py"][visible], pz=mom["pz"][visible],
             e=mom["e"][visible], charge=charge[visible], pid=pid[visible], weight=weight,
-            pthat=pthat,
+            pthat=pthat, truth=truth_from_record(ak, prt, invisible_ids=invisible),
         )
 
     def sigma(self) -> tuple[float, float]:

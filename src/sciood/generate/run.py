@@ -60,6 +60,7 @@ from sciood.generate.plan import ShardSpec, plan_shards, shard_seed, slice_count
 from sciood.generate.process_file import load_process_file
 from sciood.generate.provenance import build_manifest, dataset_hash
 from sciood.io import check_writable
+from sciood.reco.features import EVENT_COLUMNS
 
 __all__ = ["MIN_EFFICIENCY", "ShardSpec", "efficiency_bound", "generate", "plan_shards",
            "shard_seed"]
@@ -187,7 +188,7 @@ def generate(
                "min_efficiency": min_efficiency, "progress": progress})
     extra = load_process_file(process_file) if process_file is not None else None
     proc = get_process(process, extra=extra)
-    get_card(variant)
+    card = get_card(variant)
     try:
         proc.selection.check_physical()
     except ConfigError as exc:
@@ -196,7 +197,10 @@ def generate(
     keep_constituents = bool(keep_constituents)
     body = {"process": proc.to_dict(), "n_events": int(n_events), "seed": int(seed),
             "variant": variant, "mpi": use_mpi, "shard_size": int(shard_size),
-            "keep_constituents": keep_constituents, "schema_version": store.SCHEMA_VERSION}
+            "keep_constituents": keep_constituents, "schema_version": store.SCHEMA_VERSION,
+            # the detector card and the stored object/truth columns: a dataset made by another
+            # card or without those columns is never reused in place of this one
+            "detector_card": card.to_dict(), "event_columns": list(EVENT_COLUMNS)}
     chash = dataset_hash(body)
     directory = Path(out) if client is None else Path(out).resolve()
     done = finished_dataset(directory, chash)

@@ -27,7 +27,7 @@ from sciood.generate.efficiency import check_efficiency
 from sciood.generate.plan import ShardSpec
 from sciood.generate.pythia import PythiaSource
 from sciood.io import atomic_write_bytes, sha256_file
-from sciood.reco.features import FEATURES
+from sciood.reco.features import EVENT_COLUMNS, FEATURES
 from sciood.reco.jets import cluster_and_select
 
 __all__ = ["OBSERVABLES", "existing_shard", "run_shard"]
@@ -111,7 +111,8 @@ def _to_table(spec: ShardSpec, parts: list[dict[str, np.ndarray]],
         "is_signal": pa.array(np.full(n, spec.process.is_signal)),
         "weight": pa.array(np.concatenate([p["weight"] for p in parts])),
     }
-    for name in (*OBSERVABLES, *FEATURES, "lead_pt", "pthat"):
+    extra = [c for c in EVENT_COLUMNS if c in parts[0]]  # objects / truth, when present
+    for name in (*OBSERVABLES, *FEATURES, "lead_pt", "pthat", *extra):
         cols[name] = pa.array(np.concatenate([p[name] for p in parts]))
     if spec.keep_constituents:
         for jet in (1, 2):
