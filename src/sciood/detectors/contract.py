@@ -347,12 +347,7 @@ class Detector(abc.ABC):
         y_arr = self._check_labels(y, n)
         self._input_shape = tuple(int(s) for s in arr.shape[1:])
         if self._uses_scaler():
-            from sciood.represent.hlf import Standardizer
-
-            fit_mask = np.ones(n, bool) if self._label_kind() in ("none", "multiclass") else (
-                np.asarray(y_arr) == 0)
-            self._scaler = Standardizer().fit(arr[fit_mask], sample_weight=w[fit_mask])
-            arr = self._scaler.transform(arr)
+            arr = self._fit_scaler(arr, y_arr, w)
         self._fit_arrays(arr, y_arr, w, obs)
         self._fitted = True
         self._fit_params = {k: canonical(v) for k, v in params.items()}
@@ -490,6 +485,32 @@ class Detector(abc.ABC):
     def _restore_full_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray],
                             sk: dict[str, Any]) -> None:
         persistence.restore_full_state(self, state, arrays, sk)
+
+    def _fit_scaler(self, arr: np.ndarray, y: Any, w: np.ndarray) -> np.ndarray:
+        """Fit the standardiser on ``arr`` (background rows when labelled), weights ``w``.
+
+        Returns the standardised ``arr`` (same shape).
+        """
+        from sciood.represent.hlf import Standardizer
+
+        fit_mask = np.ones(len(arr), bool) if self._label_kind() in ("none", "multiclass") \
+            else (np.asarray(y) == 0)
+        self._scaler = Standardizer().fit(arr[fit_mask], sample_weight=w[fit_mask])
+        return self._scaler.transform(arr)
+
+    def _refit_scaler(self, arr: np.ndarray, y: Any, w: np.ndarray) -> np.ndarray:
+        """Undo the fitted standardisation of ``arr`` and refit it with weights ``w``.
+
+        Used when a fit falls back to the positive part of signed weights: the inputs are
+        then standardised with the moments of the distribution the model is trained on.
+        Identity without a scaler.
+        """
+        scaler = getattr(self, "_scaler", None)
+        if scaler is None or scaler.mean_ is None or scaler.scale_ is None:
+            return arr
+        flat = np.asarray(arr, dtype=np.float64).reshape(len(arr), -1)
+        raw = (flat * scaler.scale_ + scaler.mean_).reshape(arr.shape)
+        return self._fit_scaler(raw, y, w).astype(arr.dtype, copy=False)
 
     # ---- to implement
     @abc.abstractmethod

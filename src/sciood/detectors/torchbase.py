@@ -279,7 +279,11 @@ class TorchDetector(Detector):
             "negative-weight events so that positive ones cancel them locally",
             self.name, problem, _weights_note(w))
         clipped = np.clip(w, 0.0, None)
-        self._train_net(X, y, clipped / clipped.mean(), obs)
+        clipped = clipped / clipped.mean()
+        # standardise with the moments of the distribution now trained on (the signed ones
+        # are not those of any density where the negative weight is not cancelled)
+        X = self._refit_scaler(X, y, clipped)
+        self._train_net(X, y, clipped, obs)
 
     def _train_net(self, X: np.ndarray, y: Any, w: np.ndarray,
                    obs: np.ndarray | None) -> dict[str, Any]:
