@@ -126,7 +126,7 @@ def quantile_edges(sample: ArrayLike, n_bins: int = DEFAULT_BINS, *,
     edges = np.unique(np.concatenate([edges, np.asarray(extra, dtype=np.float64)]))
     if edges.size < 2:  # a single distinct score
         edges = np.array([edges[0], np.nextafter(edges[0], np.inf)])
-    return edges
+    return np.asarray(edges, dtype=np.float64)
 
 
 @dataclass
