@@ -81,7 +81,8 @@ def generate(
         "--lhe, which reads the whole file).")] = None,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Run seed.")] = 1,
     variant: Annotated[str, typer.Option(
-        "--variant", help="sim | data | sim_jes_up | sim_jes_down")] = "sim",
+        "--variant", help="detector card: sim | data | sim_jes_up | sim_jes_down | sim_jer_up | "
+                     "sim_jms_up | sim_jms_down | sim_jmr_up")] = "sim",
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path(
         "data/events"),
     workers: Annotated[int, typer.Option("--workers", min=1, help="Local processes.")] = 1,

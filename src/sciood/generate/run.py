@@ -132,7 +132,9 @@ def generate(
     seed : int
         Run seed; shard seeds are derived from it.
     variant : str
-        Detector card / tune variant: ``"sim"``, ``"data"``, ``"sim_jes_up"``, ``"sim_jes_down"``.
+        Detector card / tune variant: ``"sim"``, ``"data"``, ``"sim_jes_up"``,
+        ``"sim_jes_down"``, ``"sim_jer_up"``, ``"sim_jms_up"``, ``"sim_jms_down"``,
+        ``"sim_jmr_up"`` (docs/reconstruction.md).
     out : path-like
         Output directory (created). Re-running with the same arguments resumes or, when
         complete, just reads the dataset.
