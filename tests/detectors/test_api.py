@@ -16,6 +16,7 @@ PUBLIC = {
     "sciood.detectors.base": ["MODEL_FORMAT", "TRUSTED_SKOPS_TYPES", "Detector", "available",
                               "check_params", "load", "make", "register"],
     "sciood.detectors.contract": ["Detector", "load"],
+    "sciood.detectors.crossfit": ["out_of_fold_scores"],
     "sciood.detectors.registry": ["BUILTIN", "ENTRY_POINT_GROUP", "PYOD_LISTED", "PYOD_PREFIX",
                                   "available", "detector_class", "make", "register"],
     "sciood.detectors.pyod_adapter": ["LISTED", "PREFIX", "PyODDetector", "pyod_class",

@@ -416,42 +416,19 @@ class Detector(abc.ABC):
                   observable: Any = None, weights: Any = None) -> np.ndarray:
         """Out-of-fold scores: each event is scored by a clone that never saw it.
 
-        ``self`` is left unchanged.  Fold assignment is seeded by ``self.seed``
-        (stratified by ``y`` when labels are used).  Scores from different folds come from
-        different models; rank-based metrics on the union are the usual k-fold practice.
-        ``sample_weight`` and ``observable`` are as in :meth:`fit` (``weights`` is the
-        deprecated alias of ``sample_weight``).
+        ``self`` is left unchanged (:mod:`sciood.detectors.crossfit`: folds seeded by
+        ``self.seed``, stratified by ``y`` when labels are used).  ``sample_weight`` and
+        ``observable`` are as in :meth:`fit` (``weights`` is the deprecated alias of
+        ``sample_weight``).
 
         Returns
         -------
         ndarray, shape ``(n,)``
         """
-        from sklearn.model_selection import KFold, StratifiedKFold
+        from sciood.detectors.crossfit import out_of_fold_scores
 
         sample_weight = renamed_weights(sample_weight, weights, "fit_score")
-        if folds < 2:
-            raise ConfigError(f"folds must be >= 2, got {folds}")
-        X, y, sample_weight, observable = self._inputs(X, y, sample_weight, observable)
-        n = len(X)
-        if n < 2 * folds:
-            raise DataError(f"{n} events are too few for {folds} folds")
-        seed = int(getattr(self, "seed", 0))
-        if y is not None and self._label_kind() != "none":
-            splits = StratifiedKFold(folds, shuffle=True, random_state=seed).split(
-                np.zeros(n), np.asarray(y).astype(str))
-        else:
-            splits = KFold(folds, shuffle=True, random_state=seed).split(np.zeros(n))
-        out = np.empty(n, dtype=np.float64)
-        for train, test in splits:
-            model = self.clone()
-            model.fit(
-                X[train],
-                None if y is None else np.asarray(y)[train],
-                sample_weight=None if sample_weight is None else np.asarray(sample_weight)[train],
-                observable=None if observable is None else np.asarray(observable)[train],
-            )
-            out[test] = model.score(X[test])
-        return out
+        return out_of_fold_scores(self, X, y, folds, sample_weight, observable)
 
     # ---- persistence (sciood.detectors.persistence)
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -487,30 +464,21 @@ class Detector(abc.ABC):
         persistence.restore_full_state(self, state, arrays, sk)
 
     def _fit_scaler(self, arr: np.ndarray, y: Any, w: np.ndarray) -> np.ndarray:
-        """Fit the standardiser on ``arr`` (background rows when labelled), weights ``w``.
-
-        Returns the standardised ``arr`` (same shape).
-        """
+        """Fit the standardiser (background rows when labelled); returns ``arr`` scaled."""
         from sciood.represent.hlf import Standardizer
 
-        fit_mask = np.ones(len(arr), bool) if self._label_kind() in ("none", "multiclass") \
-            else (np.asarray(y) == 0)
-        self._scaler = Standardizer().fit(arr[fit_mask], sample_weight=w[fit_mask])
+        bkg = np.ones(len(arr), bool) if self._label_kind() in ("none", "multiclass") else (
+            np.asarray(y) == 0)
+        self._scaler = Standardizer().fit(arr[bkg], sample_weight=w[bkg])
         return self._scaler.transform(arr)
 
     def _refit_scaler(self, arr: np.ndarray, y: Any, w: np.ndarray) -> np.ndarray:
-        """Undo the fitted standardisation of ``arr`` and refit it with weights ``w``.
-
-        Used when a fit falls back to the positive part of signed weights: the inputs are
-        then standardised with the moments of the distribution the model is trained on.
-        Identity without a scaler.
-        """
+        """Re-standardise scaled ``arr`` with weights ``w`` (a fit falling back to the
+        positive part of signed weights scales with the moments it trains on)."""
         scaler = getattr(self, "_scaler", None)
-        if scaler is None or scaler.mean_ is None or scaler.scale_ is None:
+        if scaler is None:
             return arr
-        flat = np.asarray(arr, dtype=np.float64).reshape(len(arr), -1)
-        raw = (flat * scaler.scale_ + scaler.mean_).reshape(arr.shape)
-        return self._fit_scaler(raw, y, w).astype(arr.dtype, copy=False)
+        return self._fit_scaler(scaler.inverse_transform(arr), y, w).astype(arr.dtype)
 
     # ---- to implement
     @abc.abstractmethod

@@ -152,6 +152,13 @@ class Standardizer:
         flat = X.reshape(len(X), -1)
         return ((flat - self.mean_) / self.scale_).reshape(X.shape).astype(X.dtype, copy=False)
 
+    def inverse_transform(self, X: np.ndarray) -> np.ndarray:
+        """Undo :meth:`transform` (float64, same shape as ``X``)."""
+        if self.mean_ is None or self.scale_ is None:
+            raise DataError("Standardizer used before fit")
+        flat = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+        return (flat * self.scale_ + self.mean_).reshape(np.shape(X))
+
     def state(self) -> dict[str, np.ndarray]:
         """Arrays to store with a model."""
         if self.mean_ is None or self.scale_ is None:
