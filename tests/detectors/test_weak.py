@@ -266,3 +266,24 @@ def test_sample_observable_draws_inside_the_sr_with_keyword_only_weights() -> No
     np.testing.assert_array_equal(old, draws)
     with pytest.raises(TypeError, match="positional"):
         sample_observable(obs, w, 2000, [3300, 3700], 5)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("encoder", ["part", "lorentz"])
+def test_cwola_trains_on_particle_sets_with_the_shared_encoders(encoder: str,
+                                                                 small_dijet: EventSet) -> None:
+    """The weak classifier head takes any set encoder (issue 17): it trains, scores every
+    event finitely, saves and reloads to the same scores, and keeps its encoder."""
+    mjj = small_dijet.column("mjj")
+    sr = [float(np.quantile(mjj, 0.4)), float(np.quantile(mjj, 0.7))]
+    det = make("cwola", seed=0, classifier="mlp", representation="sets", encoder=encoder,
+               max_particles=12, epochs=1, hidden=[16], signal_region=sr,
+               sideband_width=None).fit(small_dijet, sample_weight=np.ones(len(small_dijet)))
+    s = det.score(small_dijet)
+    assert s.shape == (len(small_dijet),) and np.isfinite(s).all() and np.ptp(s) > 0
+    assert det.get_params()["encoder"] == encoder and det.get_params()["max_particles"] == 12
+
+
+def test_weak_set_encoder_is_validated(small_dijet: EventSet) -> None:
+    det = make("cwola", classifier="mlp", representation="sets", encoder="gnn")
+    with pytest.raises(ConfigError, match="encoder"):
+        det.fit(small_dijet)

@@ -47,13 +47,16 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from sciood._compat import renamed_weights
+from sciood.detectors.autoencoder import check_set_encoder
 from sciood.detectors.classical import positive_part
 from sciood.detectors.classifier import Supervised, balanced_weights
 from sciood.detectors.condflow import ConditionalFlow, LogitScaler, restore_flow, state_arrays
 from sciood.detectors.contract import Detector
 from sciood.detectors.inputs import LabelKind
+from sciood.detectors.part import SetEncoderKind
 from sciood.detectors.registry import register
 from sciood.errors import ConfigError, DataError, NotFittedError
+from sciood.represent.sets import DEFAULT_MAX_PARTICLES
 
 __all__ = ["Anode", "CWoLa", "Cathode", "Idealized", "need_observable", "sample_observable",
            "sideband_masks"]
@@ -133,14 +136,20 @@ class _WeakBase(Supervised):
         device: str | None = None,
         representation: str = "hlf",
         features: str | Sequence[str] | None = None,
+        max_particles: int = DEFAULT_MAX_PARTICLES,
+        encoder: SetEncoderKind = "deepsets",
     ) -> None:
         self._store(locals())
 
     @classmethod
     def _check_params(cls, params: dict[str, Any]) -> None:
         _region(params["signal_region"])
+        if "encoder" in params:  # cwola / idealized on representation="sets", classifier="mlp"
+            hidden = list(params.get("hidden") or [16])
+            check_set_encoder(str(cls.name), params["encoder"], max(int(hidden[0]), 16), 4)
 
-    # the Supervised options these detectors do not expose
+    # the Supervised options these detectors do not expose (cathode / lacathode classify
+    # sampled feature vectors, so they keep a fixed set encoder they never use)
     max_particles = 30
     encoder = "deepsets"
     decorrelate = None
